@@ -1,0 +1,224 @@
+// commands.cpp - stats, count, validate and head: library calls plus output, nothing more.
+// All parsing and checking happens in the library; a command only chooses options and prints.
+#include "cli/commands.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
+#include "fqpipe/error.hpp"
+#include "fqpipe/stats.hpp"
+
+namespace fqpipe::cli {
+namespace {
+
+PipelineOptions pipeline_options(const CommonOptions& o) {
+  PipelineOptions p;
+  p.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  const std::optional<QualitySchema> schema = parse_schema(o.schema);
+  if (!schema)
+    throw Error(ErrorKind::usage, "unknown quality schema '" + o.schema +
+                                      "' (expected generic, sanger, solexa, illumina-1.3, "
+                                      "illumina-1.5 or illumina-1.8)");
+  p.read.schema = *schema;
+  p.read.check_quality = !o.no_check_quality;
+  p.read.check_ascii = !o.no_check_ascii;
+  if (o.batch_records) p.read.batch_records = o.batch_records;
+  if (o.max_record_bytes) p.read.max_record_bytes = o.max_record_bytes;
+  return p;
+}
+
+// Runs one file through `Worker` with a progress meter and the -v report.
+template <class Worker>
+Worker run_file(const CommonOptions& o, PipelineOptions p, const std::string& file, RunInfo& info) {
+  ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
+  p.on_progress = [&meter](const Progress& pr) { meter.update(pr); };
+  const auto start = std::chrono::steady_clock::now();
+  Worker w = run<Worker>(file, p, [] { return Worker(); }, &info);
+  meter.finish();
+  if (o.verbose) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::fprintf(stderr,
+                 "fqpipe: %s: %s, sequential decode (%s), 1 producer + %u consumer thread%s, "
+                 "%llu batches, %llu records, %.3f s\n",
+                 file.c_str(), std::string(format_name(info.format)).c_str(),
+                 info.format == InputFormat::plain ? "read(2)" : "ISA-L",
+                 p.threads <= 1 ? 0u : info.consumer_threads, info.consumer_threads == 1 ? "" : "s",
+                 static_cast<unsigned long long>(info.batches),
+                 static_cast<unsigned long long>(info.records), secs);
+  }
+  return w;
+}
+
+void print(const CommonOptions& o, const Table& table, const std::vector<std::string>& json) {
+  if (o.form == OutputForm::json) print_json_array(stdout, json);
+  else if (o.form == OutputForm::tsv) table.print_tsv(stdout);
+  else table.print_table(stdout);
+}
+
+std::string percent(uint64_t part, uint64_t whole) {
+  return whole ? fixed(100.0 * static_cast<double>(part) / static_cast<double>(whole), 2) : "0.00";
+}
+
+template <class Map>
+std::string json_map(const Map& m) {
+  std::string out = "{";
+  for (const auto& [k, v] : m) {
+    if (out.size() > 1) out += ", ";
+    out += '"';
+    out += std::to_string(k);
+    out += "\": ";
+    out += std::to_string(v);
+  }
+  return out + "}";
+}
+
+std::string json_array(const std::vector<uint64_t>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(v[i]);
+  }
+  return out + "]";
+}
+
+struct ReadCounter {
+  uint64_t reads = 0, bases = 0;
+  void consume(const FastqBatch& b) {
+    reads += b.size();
+    bases += b.sequence_bytes();
+  }
+  void merge(const ReadCounter& o) {
+    reads += o.reads;
+    bases += o.bases;
+  }
+};
+
+}  // namespace
+
+int run_stats(const CommonOptions& o) {
+  const PipelineOptions p = pipeline_options(o);
+  Table table;
+  std::vector<std::string> json;
+  for (const std::string& file : o.files) {
+    RunInfo info;
+    const FastqStats s = run_file<FastqStats>(o, p, file, info);
+    // Scores are computed with the schema the user named, or else the one detected.
+    const QualitySchema schema = o.schema != "generic" ? p.read.schema : info.detected_schema;
+    const uint64_t q20 = s.bases_with_quality_at_least(schema, 20);
+    const uint64_t q30 = s.bases_with_quality_at_least(schema, 30);
+    const uint64_t qsum = s.quality_sum(schema);
+    const double bases = static_cast<double>(s.bases());
+    table.begin_row();
+    table.cell("file", file, false);
+    table.cell("format", std::string(format_name(info.format)), false);
+    table.cell("schema", std::string(schema_name(schema)), false);
+    table.cell("reads", std::to_string(s.reads()));
+    table.cell("bases", std::to_string(s.bases()));
+    table.cell("min_len", std::to_string(s.min_length()));
+    table.cell("avg_len", fixed(s.reads() ? bases / static_cast<double>(s.reads()) : 0.0, 1));
+    table.cell("max_len", std::to_string(s.max_length()));
+    table.cell("gc%", percent(s.g() + s.c(), s.bases()));
+    table.cell("n", std::to_string(s.n()));
+    table.cell("q20%", percent(q20, s.bases()));
+    table.cell("q30%", percent(q30, s.bases()));
+    table.cell("mean_q", fixed(s.bases() ? static_cast<double>(qsum) / bases : 0.0, 2));
+
+    JsonObject j;
+    j.add("file", file);
+    j.add("format", format_name(info.format));
+    j.add("schema", schema_name(schema));
+    j.add("reads", s.reads());
+    j.add("bases", s.bases());
+    j.add("min_length", s.min_length());
+    j.add("max_length", s.max_length());
+    j.add("a", s.a());
+    j.add("c", s.c());
+    j.add("g", s.g());
+    j.add("t", s.t());
+    j.add("n", s.n());
+    j.add("other", s.other());
+    j.add("q20_bases", q20);
+    j.add("q30_bases", q30);
+    j.add("quality_sum", qsum);
+    std::map<int, uint64_t> qhist;
+    for (int v = 0; v < 256; ++v)
+      if (s.quality_histogram()[v]) qhist[v] = s.quality_histogram()[v];
+    j.add_raw("quality_histogram", json_map(qhist));
+    j.add_raw("length_histogram", json_map(s.length_histogram()));
+    j.add_raw("position_quality_sum", json_array(s.position_quality_sums(schema)));
+    j.add_raw("position_count", json_array(s.position_counts()));
+    json.push_back(j.str());
+  }
+  print(o, table, json);
+  return 0;
+}
+
+int run_count(const CommonOptions& o) {
+  PipelineOptions p = pipeline_options(o);
+  // The fastest path: structure is still checked, byte ranges only when asked for.
+  p.read.check_quality = false;
+  p.read.check_ascii = false;
+  Table table;
+  std::vector<std::string> json;
+  for (const std::string& file : o.files) {
+    RunInfo info;
+    const ReadCounter c = run_file<ReadCounter>(o, p, file, info);
+    table.begin_row();
+    table.cell("file", file, false);
+    table.cell("format", std::string(format_name(info.format)), false);
+    table.cell("reads", std::to_string(c.reads));
+    table.cell("bases", std::to_string(c.bases));
+    JsonObject j;
+    j.add("file", file);
+    j.add("format", format_name(info.format));
+    j.add("reads", c.reads);
+    j.add("bases", c.bases);
+    json.push_back(j.str());
+  }
+  print(o, table, json);
+  return 0;
+}
+
+int run_validate(const CommonOptions& o) {
+  const PipelineOptions p = pipeline_options(o);
+  for (const std::string& file : o.files) {
+    RunInfo info;
+    run_file<ReadCounter>(o, p, file, info);
+    if (o.files.size() > 1) std::printf("%s: ", file.c_str());
+    std::printf("OK: %llu records\n", static_cast<unsigned long long>(info.records));
+  }
+  return 0;
+}
+
+int run_head(const CommonOptions& o, uint64_t records) {
+  const PipelineOptions p = pipeline_options(o);
+  std::string out;
+  for (const std::string& file : o.files) {
+    Reader reader(file, p.read);
+    FastqBatch batch;
+    uint64_t left = records;
+    while (left > 0 && reader.next_batch(batch)) {
+      for (std::size_t i = 0; i < batch.size() && left > 0; ++i, --left) {
+        const FastqRecord r = batch[i];
+        out += '@';
+        out.append(r.header);
+        out += '\n';
+        out.append(r.sequence);
+        out += "\n+\n";
+        out.append(r.quality);
+        out += '\n';
+        if (out.size() > (std::size_t{1} << 20)) {
+          std::fwrite(out.data(), 1, out.size(), stdout);
+          out.clear();
+        }
+      }
+    }
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace fqpipe::cli

@@ -1,0 +1,34 @@
+// commands.hpp - the CLI subcommands and the options they share.
+// main.cpp parses arguments into CommonOptions; each command runs the library and prints.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fqpipe/pipeline.hpp"
+
+namespace fqpipe::cli {
+
+enum class OutputForm { table, tsv, json };
+
+struct CommonOptions {
+  std::vector<std::string> files;
+  unsigned threads = 0;            ///< 0: one per core
+  std::string schema = "generic";  ///< --schema
+  bool no_check_quality = false;
+  bool no_check_ascii = false;
+  OutputForm form = OutputForm::table;
+  bool verbose = false;
+  bool quiet = false;
+  std::size_t batch_records = 0;   ///< 0: library default
+  std::size_t max_record_bytes = 0;
+};
+
+/// Each returns the process exit code; library errors propagate as fqpipe::Error.
+int run_stats(const CommonOptions& options);
+int run_count(const CommonOptions& options);
+int run_validate(const CommonOptions& options);
+int run_head(const CommonOptions& options, uint64_t records);
+
+}  // namespace fqpipe::cli

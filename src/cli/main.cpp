@@ -1,0 +1,81 @@
+// main.cpp - fqpipe's command line: argument parsing (CLI11) and the one place that turns
+// errors into messages and exit codes (0 success, 1 bad data, 2 bad usage or unreadable file).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "fqpipe/error.hpp"
+
+namespace {
+
+void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
+  cmd.add_option("files", o.files, "FASTQ files: plain, gzip or BGZF; - reads standard input")
+      ->required();
+  cmd.add_option("-t,--threads", o.threads, "threads in all (default: one per core)")
+      ->check(CLI::Range(1u, 1024u));
+  cmd.add_option("--schema", o.schema,
+                 "quality schema: generic, sanger, solexa, illumina-1.3, illumina-1.5, "
+                 "illumina-1.8 (default generic; scores then use the detected schema)");
+  cmd.add_flag("--no-check-quality", o.no_check_quality, "do not check quality bytes against the schema");
+  cmd.add_flag("--no-check-ascii", o.no_check_ascii, "do not check for non-printable bytes");
+  cmd.add_option("--batch-size", o.batch_records, "records per batch")->check(CLI::Range(1u, 1u << 24));
+  cmd.add_option("--max-record-size", o.max_record_bytes, "largest record accepted, in bytes (default 1 GiB)")
+      ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 40));
+  cmd.add_flag("-v,--verbose", o.verbose, "report the chosen path and timings on stderr");
+  cmd.add_flag("-q,--quiet", o.quiet, "no progress meter");
+  if (results) {
+    auto* json = cmd.add_flag_callback("--json", [&o] { o.form = fqpipe::cli::OutputForm::json; },
+                                       "print a JSON array, one object per file");
+    auto* tsv = cmd.add_flag_callback("--tsv", [&o] { o.form = fqpipe::cli::OutputForm::tsv; },
+                                      "print tab-separated values with a header row");
+    json->excludes(tsv);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fqpipe: read FASTQ (plain, gzip, BGZF) at the speed of the hardware"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "fqpipe 0.1.0");
+
+  fqpipe::cli::CommonOptions stats_o, count_o, validate_o, head_o;
+  uint64_t head_n = 10;
+  add_common(*app.add_subcommand("stats", "reads, bases, lengths, base composition, qualities"),
+             stats_o, true);
+  add_common(*app.add_subcommand("count", "reads and bases, the fastest path"), count_o, true);
+  add_common(*app.add_subcommand("validate", "check every record; prints OK: N records"),
+             validate_o, false);
+  CLI::App* head = app.add_subcommand("head", "the first N records as FASTQ");
+  add_common(*head, head_o, false);
+  head->add_option("-n,--records", head_n, "records to print (default 10)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+
+  try {
+    if (app.got_subcommand("stats")) return fqpipe::cli::run_stats(stats_o);
+    if (app.got_subcommand("count")) return fqpipe::cli::run_count(count_o);
+    if (app.got_subcommand("validate")) return fqpipe::cli::run_validate(validate_o);
+    if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n);
+  } catch (const fqpipe::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fqpipe: %s\n", e.what());
+    if (!e.position().line.empty()) std::fprintf(stderr, "%s\n", e.position().line.c_str());
+    return e.kind() == fqpipe::ErrorKind::data ? 1 : 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "fqpipe: out of memory\n");
+    return 2;
+  }
+  return 2;
+}

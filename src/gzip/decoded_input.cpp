@@ -1,0 +1,49 @@
+// decoded_input.cpp - magic-byte detection: gzip (BGZF if the first member says so) or plain.
+// Other compressors are named in the error rather than parsed as garbage FASTQ.
+#include "gzip/decoded_input.hpp"
+
+#include <cstring>
+
+#include "fqpipe/error.hpp"
+#include "gzip/gzip_header.hpp"
+#include "gzip/gzip_source.hpp"
+#include "io/file_source.hpp"
+
+namespace fqpipe::gzip {
+namespace {
+
+const char* other_compressor(const std::vector<uint8_t>& head) {
+  auto starts = [&](const char* magic, std::size_t n) {
+    return head.size() >= n && std::memcmp(head.data(), magic, n) == 0;
+  };
+  if (starts("BZh", 3)) return "bzip2";
+  if (starts("\xfd" "7zXZ", 5)) return "xz";
+  if (starts("\x28\xb5\x2f\xfd", 4)) return "zstd";
+  if (starts("\x04\x22\x4d\x18", 4)) return "lz4";
+  return nullptr;
+}
+
+}  // namespace
+
+DecodedInput open_decoded(const std::string& path) {
+  auto file = std::make_unique<io::FileSource>(path);
+  DecodedInput in;
+  in.file_size = file->size();
+  // 64 KiB covers any realistic header with FEXTRA, so BGZF is recognised up front.
+  const std::vector<uint8_t>& head = file->peek(std::size_t{1} << 16);
+  if (has_gzip_magic(head.data(), head.size())) {
+    const GzipHeader h = parse_gzip_header(head.data(), head.size());
+    in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+    in.bytes = std::make_unique<GzipSource>(std::move(file), path);
+    return in;
+  }
+  if (const char* name = other_compressor(head)) {
+    ErrorPosition at;
+    at.file = path;
+    throw Error(ErrorKind::data, std::string(name) + "-compressed input is not supported (decompress it first)", at);
+  }
+  in.bytes = std::move(file);
+  return in;
+}
+
+}  // namespace fqpipe::gzip
