@@ -23,8 +23,8 @@ struct Progress {
 /// How a pipeline runs.
 struct PipelineOptions {
   ReadOptions read;
-  /// Threads in all. 1 runs everything on the calling thread; T >= 2 runs one producer
-  /// (decode and parse) and T - 1 consumer threads.
+  /// Threads. 1 runs everything on the calling thread. T >= 2 runs T - 1 consumer threads,
+  /// the calling thread as the parser, and one more thread that decodes ahead of the parser.
   unsigned threads = 1;
   /// Batches in flight (queued or being consumed); 0 picks 2 * threads + 2. Memory is bounded
   /// by queue_depth * batch_bytes.
@@ -49,6 +49,18 @@ struct RunInfo {
 /// Throws the first Error of any thread after stopping all of them; no batch is consumed twice.
 RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
                        const std::function<void(unsigned worker, const FastqBatch&)>& consume);
+
+/// Reads and bases of one input.
+struct RecordCount {
+  uint64_t records = 0;
+  uint64_t bases = 0;
+};
+
+/// Counts the records and bases of `path` without building batches: the fastest full pass.
+/// Structure is checked as always; byte checks as options.read says. With threads >= 2 the
+/// input is decoded on a second thread while this one counts.
+RecordCount count_records(const std::string& path, const PipelineOptions& options,
+                          RunInfo* info = nullptr);
 
 /// The number of consumer workers a run with these options uses (max(1, threads - 1)).
 unsigned consumer_count(const PipelineOptions& options) noexcept;

@@ -39,6 +39,8 @@ struct ReadOptions {
   /// Largest record (all four lines) accepted, in bytes; a longer one is an error rather than
   /// unbounded memory growth.
   std::size_t max_record_bytes = std::size_t{1} << 30;
+  /// Decode (or read) on a thread of its own, up to 4 MiB ahead of parsing.
+  bool read_ahead = false;
 };
 
 /// Reads one input from start to end on the calling thread. Gzip members are decoded
@@ -60,6 +62,10 @@ class Reader {
   /// Fills `batch` (cleared first) with the next records. Returns false, with `batch` empty,
   /// once the input is exhausted. Throws Error on malformed or truncated input.
   bool next_batch(FastqBatch& batch);
+
+  /// Counts up to `max_records` further records without copying them (the same checks as
+  /// next_batch()); adds their sequence bytes to `bases`. Returns the number counted, 0 at the end.
+  uint64_t count_next(uint64_t max_records, uint64_t& bases);
 
   /// The path as given.
   const std::string& path() const noexcept;

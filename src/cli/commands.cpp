@@ -30,6 +30,20 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   return p;
 }
 
+// The -v report: which path ran, with how many threads, how fast.
+void report_run(const std::string& file, const PipelineOptions& p, const RunInfo& info,
+                std::chrono::steady_clock::time_point start) {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr,
+               "fqpipe: %s: %s, sequential decode (%s)%s, parser + %u consumer thread%s, "
+               "%llu batches, %llu records, %.3f s\n",
+               file.c_str(), std::string(format_name(info.format)).c_str(),
+               info.format == InputFormat::plain ? "read(2)" : "ISA-L",
+               p.threads >= 2 ? " on its own thread" : "", info.consumer_threads,
+               info.consumer_threads == 1 ? "" : "s", static_cast<unsigned long long>(info.batches),
+               static_cast<unsigned long long>(info.records), secs);
+}
+
 // Runs one file through `Worker` with a progress meter and the -v report.
 template <class Worker>
 Worker run_file(const CommonOptions& o, PipelineOptions p, const std::string& file, RunInfo& info) {
@@ -38,17 +52,7 @@ Worker run_file(const CommonOptions& o, PipelineOptions p, const std::string& fi
   const auto start = std::chrono::steady_clock::now();
   Worker w = run<Worker>(file, p, [] { return Worker(); }, &info);
   meter.finish();
-  if (o.verbose) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::fprintf(stderr,
-                 "fqpipe: %s: %s, sequential decode (%s), 1 producer + %u consumer thread%s, "
-                 "%llu batches, %llu records, %.3f s\n",
-                 file.c_str(), std::string(format_name(info.format)).c_str(),
-                 info.format == InputFormat::plain ? "read(2)" : "ISA-L",
-                 p.threads <= 1 ? 0u : info.consumer_threads, info.consumer_threads == 1 ? "" : "s",
-                 static_cast<unsigned long long>(info.batches),
-                 static_cast<unsigned long long>(info.records), secs);
-  }
+  if (o.verbose) report_run(file, p, info, start);
   return w;
 }
 
@@ -83,18 +87,6 @@ std::string json_array(const std::vector<uint64_t>& v) {
   }
   return out + "]";
 }
-
-struct ReadCounter {
-  uint64_t reads = 0, bases = 0;
-  void consume(const FastqBatch& b) {
-    reads += b.size();
-    bases += b.sequence_bytes();
-  }
-  void merge(const ReadCounter& o) {
-    reads += o.reads;
-    bases += o.bases;
-  }
-};
 
 }  // namespace
 
@@ -164,17 +156,22 @@ int run_count(const CommonOptions& o) {
   Table table;
   std::vector<std::string> json;
   for (const std::string& file : o.files) {
+    ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
+    p.on_progress = [&meter](const Progress& pr) { meter.update(pr); };
     RunInfo info;
-    const ReadCounter c = run_file<ReadCounter>(o, p, file, info);
+    const auto start = std::chrono::steady_clock::now();
+    const RecordCount c = count_records(file, p, &info);
+    meter.finish();
+    if (o.verbose) report_run(file, p, info, start);
     table.begin_row();
     table.cell("file", file, false);
     table.cell("format", std::string(format_name(info.format)), false);
-    table.cell("reads", std::to_string(c.reads));
+    table.cell("reads", std::to_string(c.records));
     table.cell("bases", std::to_string(c.bases));
     JsonObject j;
     j.add("file", file);
     j.add("format", format_name(info.format));
-    j.add("reads", c.reads);
+    j.add("reads", c.records);
     j.add("bases", c.bases);
     json.push_back(j.str());
   }
@@ -186,7 +183,13 @@ int run_validate(const CommonOptions& o) {
   const PipelineOptions p = pipeline_options(o);
   for (const std::string& file : o.files) {
     RunInfo info;
-    run_file<ReadCounter>(o, p, file, info);
+    ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
+    PipelineOptions run_options = p;
+    run_options.on_progress = [&meter](const Progress& pr) { meter.update(pr); };
+    const auto start = std::chrono::steady_clock::now();
+    count_records(file, run_options, &info);  // every check, no batches needed
+    meter.finish();
+    if (o.verbose) report_run(file, p, info, start);
     if (o.files.size() > 1) std::printf("%s: ", file.c_str());
     std::printf("OK: %llu records\n", static_cast<unsigned long long>(info.records));
   }

@@ -1,4 +1,4 @@
-// parser.cpp - FastqParser: find four lines, validate them, copy them into the batch.
+// parser.cpp - FastqParser: find four lines, validate them, hand them to a sink (batch or count).
 // One state per record (kseq's shape); every error names record, line and decoded byte offset.
 #include "fastq/parser.hpp"
 
@@ -10,10 +10,8 @@
 namespace fqpipe::fastq {
 namespace {
 
-constexpr std::size_t kInitialBuffer = std::size_t{1} << 20;
-
 // Smallest and largest byte of a line; a plain loop that the compiler vectorises.
-void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
+inline void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
   uint8_t l = 255, h = 0;
   const auto* u = reinterpret_cast<const uint8_t*>(p);
   for (std::size_t i = 0; i < n; ++i) {
@@ -40,118 +38,200 @@ std::size_t first_outside(const char* p, std::size_t n, uint8_t lo, uint8_t hi, 
   return n;
 }
 
-}  // namespace
-
-FastqParser::FastqParser(io::ByteSource& source, const ReadOptions& options, std::string file)
-    : source_(source), options_(options), file_(std::move(file)), buf_(kInitialBuffer),
-      qual_range_(quality_range(options.schema)) {
-  if (options_.batch_records == 0) options_.batch_records = 1;
-}
-
-void FastqParser::fail(const RecordLines& r, int line, const std::string& reason) const {
-  ErrorPosition at;
-  at.file = file_;
-  at.record_no = next_record_no_;
-  at.line_no = 4 * (next_record_no_ - 1) + static_cast<uint64_t>(line) + 1;
-  const char* p = r.line[line];
-  at.decoded_byte = static_cast<int64_t>(buf_offset_ + static_cast<uint64_t>(p - buf_.data()));
-  at.line = error_excerpt(p, r.len[line]);
-  throw Error(ErrorKind::data, reason, at);
-}
-
-bool FastqParser::refill() {
-  if (eof_) return false;
-  // Keep the unparsed tail (a partial record) at the front of the buffer.
-  const std::size_t keep = end_ - pos_;
-  if (keep > options_.max_record_bytes) {
-    ErrorPosition at;
-    at.file = file_;
-    at.record_no = next_record_no_;
-    at.line_no = 4 * (next_record_no_ - 1) + 1;
-    at.decoded_byte = static_cast<int64_t>(buf_offset_ + pos_);
-    at.line = error_excerpt(buf_.data() + pos_, keep);
-    throw Error(ErrorKind::data,
-                "record too long (limit " + std::to_string(options_.max_record_bytes) +
-                    " bytes; raise with --max-record-size)", at);
-  }
-  if (pos_ > 0) {
-    std::memmove(buf_.data(), buf_.data() + pos_, keep);
-    buf_offset_ += pos_;
-    end_ = keep;
-    pos_ = 0;
-  }
-  if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
-  const std::size_t n =
-      source_.read(reinterpret_cast<uint8_t*>(buf_.data()) + end_, buf_.size() - end_);
-  if (n == 0) eof_ = true;
-  end_ += n;
-  return n > 0;
-}
-
-// Finds the four lines starting at pos_. At end of input the last line may lack its '\n'.
-bool FastqParser::split_lines(RecordLines& r) const {
-  const char* const base = buf_.data();
-  const char* p = base + pos_;
-  const char* const end = base + end_;
-  r.count = 0;
+// Splits up to four lines from [p, end). True when all four are complete; at the end of the
+// input (`eof`) the last line may lack its '\n'. r.count tells how many lines were found.
+bool split_lines(const char* p, const char* end, bool eof, const char*& next, const char** line,
+                 std::size_t* len, std::size_t& count) {
+  count = 0;
   for (int i = 0; i < 4; ++i) {
     const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
     const char* line_end = nl;
     if (!nl) {
-      // An empty sequence's empty quality line may end the input without any byte at all.
-      const bool empty_last_quality = i == 3 && r.len[1] == 0 && p == end && p[-1] == '\n';
-      if (!eof_ || (p == end && !empty_last_quality)) return false;
-      line_end = end;  // last line of the input, unterminated
+      // An empty sequence's empty quality line may end the input with no byte at all.
+      const bool empty_last_quality = i == 3 && len[1] == 0 && p == end;
+      if (!eof || (p == end && !empty_last_quality)) return false;
+      line_end = end;  // the input's last line, unterminated
     }
-    std::size_t len = static_cast<std::size_t>(line_end - p);
-    if (len && p[len - 1] == '\r') --len;
-    r.line[i] = p;
-    r.len[i] = len;
-    r.count = static_cast<std::size_t>(i) + 1;
+    std::size_t n = static_cast<std::size_t>(line_end - p);
+    if (n && p[n - 1] == '\r') --n;
+    line[i] = p;
+    len[i] = n;
+    count = static_cast<std::size_t>(i) + 1;
     p = nl ? nl + 1 : end;
   }
-  r.next = static_cast<std::size_t>(p - base);
+  next = p;
   return true;
 }
 
-// Blank lines ('\n' or '\r\n') after the last record are accepted. True when only blank lines
-// remain; false when a record follows them (then parsing goes on and names the blank line).
-bool FastqParser::only_blank_lines_remain() {
-  for (;;) {
-    for (std::size_t i = pos_; i < end_; ++i)
-      if (buf_[i] != '\n' && buf_[i] != '\r') return false;
-    if (!refill()) return true;  // refill keeps [pos_, end_), so the blank lines stay in view
+struct BatchSink {
+  FastqBatch& batch;
+  std::size_t max_records, max_bytes, bytes = 0;
+  bool full() const noexcept { return batch.size() >= max_records || bytes >= max_bytes; }
+  void add(const char* const* line, const std::size_t* len, uint64_t decoded) {
+    batch.append({line[0] + 1, len[0] - 1}, {line[1], len[1]}, {line[3], len[3]}, decoded);
+    bytes += len[0] + 2 * len[1];
   }
+};
+
+struct CountSink {
+  uint64_t max_records, records = 0, bases = 0;
+  bool full() const noexcept { return records >= max_records; }
+  void add(const char* const*, const std::size_t* len, uint64_t) {
+    ++records;
+    bases += len[1];
+  }
+};
+
+}  // namespace
+
+FastqParser::FastqParser(io::BufferSource& source, const ReadOptions& options, std::string file)
+    : source_(source), options_(options), file_(std::move(file)),
+      qual_range_(quality_range(options.schema)) {
+  if (options_.batch_records == 0) options_.batch_records = 1;
+}
+
+void FastqParser::fail(const RecordLines& r, std::size_t line, const std::string& reason) const {
+  ErrorPosition at;
+  at.file = file_;
+  at.record_no = next_record_no_;
+  at.line_no = 4 * (next_record_no_ - 1) + line + 1;
+  const char* p = r.line[line];
+  at.decoded_byte = static_cast<int64_t>(r.start_offset + static_cast<uint64_t>(p - r.start));
+  at.line = error_excerpt(p, r.len[line]);
+  throw Error(ErrorKind::data, reason, at);
+}
+
+void FastqParser::fail_blank_line() const {
+  ErrorPosition at;
+  at.file = file_;
+  at.record_no = next_record_no_;
+  at.line_no = 4 * (next_record_no_ - 1) + 1;
+  at.decoded_byte = static_cast<int64_t>(blank_offset_);
+  throw Error(ErrorKind::data, "expected '@' at start of record, found an empty line", at);
+}
+
+// Appends the rest of a straddling record from the current buffer. True once it is complete.
+bool FastqParser::complete_carry(RecordLines& r) {
+  const char* const p = buf_->data.get() + pos_;
+  const char* const end = buf_->data.get() + buf_->size;
+  const char* q = p;
+  while (carry_lines_ < 4) {
+    const char* nl = static_cast<const char*>(std::memchr(q, '\n', static_cast<std::size_t>(end - q)));
+    if (!nl) break;
+    q = nl + 1;
+    ++carry_lines_;
+  }
+  if (carry_lines_ < 4) q = end;
+  carry_.insert(carry_.end(), p, q);
+  pos_ += static_cast<std::size_t>(q - p);
+  if (carry_.size() > options_.max_record_bytes) {
+    ErrorPosition at;
+    at.file = file_;
+    at.record_no = next_record_no_;
+    at.line_no = 4 * (next_record_no_ - 1) + 1;
+    at.decoded_byte = static_cast<int64_t>(carry_offset_);
+    at.line = error_excerpt(carry_.data(), carry_.size());
+    throw Error(ErrorKind::data, "record too long (limit " + std::to_string(options_.max_record_bytes) +
+                                     " bytes; raise with --max-record-size)", at);
+  }
+  if (carry_lines_ < 4) return false;
+  const char* next;
+  split_lines(carry_.data(), carry_.data() + carry_.size(), false, next, r.line, r.len, r.count);
+  r.start = carry_.data();
+  r.start_offset = carry_offset_;
+  return true;
+}
+
+// End of input: a straddling record may still be pending (its last line unterminated).
+bool FastqParser::finish_at_end(RecordLines& r) {
+  at_end_ = true;
+  if (carry_.empty()) return false;  // blank lines at the very end are fine
+  const char* next;
+  r.start = carry_.data();
+  r.start_offset = carry_offset_;
+  const bool complete = split_lines(carry_.data(), carry_.data() + carry_.size(), true, next,
+                                    r.line, r.len, r.count);
+  carry_lines_ = 4;  // consumed: cleared before the next call reads on
+  if (complete) return true;
+  // Truncated: check the lines that are there first, so a wrong header is named as such.
+  validate(r);
+  static const char* const kMissing[] = {"", "sequence", "'+' separator", "quality"};
+  fail(r, r.count - 1, std::string("truncated record: input ends before its ") + kMissing[r.count] + " line");
 }
 
 bool FastqParser::next_record(RecordLines& r) {
+  if (carry_lines_ == 4) {  // the straddling record was handed out last time
+    carry_.clear();
+    carry_lines_ = 0;
+  }
+  if (at_end_) return false;
   for (;;) {
-    if (pos_ < end_ && (buf_[pos_] == '\n' || buf_[pos_] == '\r') && only_blank_lines_remain()) {
-      pos_ = end_;
-      return false;
+    if (!buf_ || pos_ == buf_->size) {
+      buf_ = source_.next();
+      pos_ = 0;
+      if (!buf_) return finish_at_end(r);
+      continue;
     }
-    if (split_lines(r)) return true;
-    if (eof_) {
-      if (pos_ == end_) return false;
-      // Truncated: validate what is there first, so a wrong header is named as such.
-      r.count = 0;
-      const char* p = buf_.data() + pos_;
-      const char* const end = buf_.data() + end_;
-      while (p < end && r.count < 4) {
-        const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-        const char* line_end = nl ? nl : end;
-        std::size_t len = static_cast<std::size_t>(line_end - p);
-        if (len && p[len - 1] == '\r') --len;
-        r.line[r.count] = p;
-        r.len[r.count++] = len;
-        p = nl ? nl + 1 : end;
+    if (!carry_.empty()) {
+      if (complete_carry(r)) return true;
+      continue;
+    }
+    const char* const p = buf_->data.get() + pos_;
+    if (*p == '\n' || *p == '\r') {  // blank line: an error unless only blank lines follow
+      if (!blank_pending_) {
+        blank_pending_ = true;
+        blank_offset_ = buf_->decoded_offset + pos_;
       }
-      validate(r);
-      static const char* const kMissing[] = {"", "sequence", "'+' separator", "quality"};
-      fail(r, static_cast<int>(r.count) - 1,
-           std::string("truncated record: input ends before its ") + kMissing[r.count] + " line");
+      ++pos_;
+      continue;
     }
-    refill();
+    if (blank_pending_) fail_blank_line();
+    const char* const end = buf_->data.get() + buf_->size;
+    const char* next;
+    r.start = p;
+    r.start_offset = buf_->decoded_offset + pos_;
+    if (split_lines(p, end, false, next, r.line, r.len, r.count)) {
+      pos_ += static_cast<std::size_t>(next - p);
+      return true;
+    }
+    // The record runs past this buffer: carry what there is and complete it from the next.
+    carry_.assign(p, end);
+    carry_offset_ = r.start_offset;
+    carry_lines_ = r.count;
+    pos_ = buf_->size;
+  }
+}
+
+void FastqParser::check_bytes(const RecordLines& r) {
+  uint8_t lo, hi;
+  if (r.len[3]) {
+    byte_range(r.line[3], r.len[3], lo, hi);
+    qual_lo_ = std::min(qual_lo_, lo);
+    qual_hi_ = std::max(qual_hi_, hi);
+    if (options_.check_quality && (lo < qual_range_.lo || hi > qual_range_.hi)) {
+      const std::size_t i = first_outside(r.line[3], r.len[3], qual_range_.lo, qual_range_.hi, false);
+      fail(r, 3, "quality " + show_byte(static_cast<uint8_t>(r.line[3][i])) + " at position " +
+                     std::to_string(i + 1) + " outside " + std::string(schema_name(options_.schema)) +
+                     " range " + show_byte(qual_range_.lo) + ".." + show_byte(qual_range_.hi));
+    }
+  }
+  if (!options_.check_ascii) return;
+  byte_range(r.line[0], r.len[0], lo, hi);
+  if (lo < 32 || hi > 126) {
+    const std::size_t i = first_outside(r.line[0], r.len[0], 32, 126, true);
+    if (i < r.len[0])
+      fail(r, 0, "header holds " + show_byte(static_cast<uint8_t>(r.line[0][i])) + " at position " +
+                     std::to_string(i + 1) + " (expected printable ascii)");
+  }
+  for (const std::size_t line : {std::size_t{1}, std::size_t{3}}) {
+    if (!r.len[line]) continue;
+    byte_range(r.line[line], r.len[line], lo, hi);
+    if (lo < 33 || hi > 126) {
+      const std::size_t i = first_outside(r.line[line], r.len[line], 33, 126, false);
+      fail(r, line, std::string(line == 1 ? "sequence" : "quality") + " holds " +
+                        show_byte(static_cast<uint8_t>(r.line[line][i])) + " at position " +
+                        std::to_string(i + 1) + " (expected printable ascii)");
+    }
   }
 }
 
@@ -162,66 +242,44 @@ void FastqParser::validate(const RecordLines& r) {
                              : "expected '@' at start of record, found " +
                                    show_byte(static_cast<uint8_t>(r.line[0][0])));
   }
-  const std::string_view header(r.line[0] + 1, r.len[0] - 1);
   if (r.count >= 3) {
     if (r.len[2] == 0 || r.line[2][0] != '+')
       fail(r, 2, r.len[2] == 0 ? "expected '+' separator line, found an empty line"
                                : "expected '+' separator line, found " +
                                      show_byte(static_cast<uint8_t>(r.line[2][0])));
-    if (r.len[2] > 1 && std::string_view(r.line[2] + 1, r.len[2] - 1) != header)
+    if (r.len[2] > 1 && std::string_view(r.line[2] + 1, r.len[2] - 1) !=
+                            std::string_view(r.line[0] + 1, r.len[0] - 1))
       fail(r, 2, "'+' line repeats a different name than the header");
   }
   if (r.count < 4) return;
   if (r.len[3] != r.len[1])
     fail(r, 3, "quality length " + std::to_string(r.len[3]) + " != sequence length " +
                    std::to_string(r.len[1]));
-  uint8_t lo, hi;
-  byte_range(r.line[3], r.len[3], lo, hi);
-  if (r.len[3]) {
-    qual_lo_ = std::min(qual_lo_, lo);
-    qual_hi_ = std::max(qual_hi_, hi);
-  }
-  if (options_.check_quality && r.len[3] && (lo < qual_range_.lo || hi > qual_range_.hi)) {
-    const std::size_t i = first_outside(r.line[3], r.len[3], qual_range_.lo, qual_range_.hi, false);
-    fail(r, 3, "quality " + show_byte(static_cast<uint8_t>(r.line[3][i])) + " at position " +
-                   std::to_string(i + 1) + " outside " + std::string(schema_name(options_.schema)) +
-                   " range " + show_byte(qual_range_.lo) + ".." + show_byte(qual_range_.hi));
-  }
-  if (options_.check_ascii) {
-    for (int line : {1, 3}) {
-      byte_range(r.line[line], r.len[line], lo, hi);
-      if (r.len[line] && (lo < 33 || hi > 126)) {
-        const std::size_t i = first_outside(r.line[line], r.len[line], 33, 126, false);
-        fail(r, line, std::string(line == 1 ? "sequence" : "quality") + " holds " +
-                          show_byte(static_cast<uint8_t>(r.line[line][i])) + " at position " +
-                          std::to_string(i + 1) + " (expected printable ascii)");
-      }
-    }
-    byte_range(r.line[0], r.len[0], lo, hi);
-    if (lo < 32 || hi > 126) {
-      const std::size_t i = first_outside(r.line[0], r.len[0], 32, 126, true);
-      if (i < r.len[0])
-        fail(r, 0, "header holds " + show_byte(static_cast<uint8_t>(r.line[0][i])) +
-                       " at position " + std::to_string(i + 1) + " (expected printable ascii)");
-    }
+  check_bytes(r);
+}
+
+template <class Sink>
+void FastqParser::parse(Sink& sink) {
+  RecordLines r;
+  while (!sink.full() && next_record(r)) {
+    validate(r);
+    sink.add(r.line, r.len, r.start_offset);
+    ++next_record_no_;
   }
 }
 
 bool FastqParser::next_batch(FastqBatch& batch) {
   batch.clear(next_record_no_);
-  std::size_t bytes = 0;
-  RecordLines r;
-  while (batch.size() < options_.batch_records && bytes < options_.batch_bytes) {
-    if (!next_record(r)) break;
-    validate(r);
-    const uint64_t decoded = buf_offset_ + pos_;
-    batch.append({r.line[0] + 1, r.len[0] - 1}, {r.line[1], r.len[1]}, {r.line[3], r.len[3]},
-                 decoded);
-    bytes += r.len[0] + 2 * r.len[1];
-    pos_ = r.next;
-    ++next_record_no_;
-  }
+  BatchSink sink{batch, options_.batch_records, options_.batch_bytes};
+  parse(sink);
   return !batch.empty();
+}
+
+uint64_t FastqParser::count(uint64_t max_records, uint64_t& bases) {
+  CountSink sink{max_records};
+  parse(sink);
+  bases = sink.bases;
+  return sink.records;
 }
 
 }  // namespace fqpipe::fastq

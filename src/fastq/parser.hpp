@@ -1,5 +1,6 @@
-// parser.hpp - FastqParser, the 4-line FASTQ state machine that fills FastqBatches from bytes.
-// It owns one growable buffer; records are located with memchr and copied into the batch arenas.
+// parser.hpp - FastqParser, the 4-line FASTQ state machine over buffers of decoded text.
+// Records inside a buffer are parsed in place; only a record that straddles two buffers is
+// assembled in a carry buffer first.
 #pragma once
 
 #include <cstdint>
@@ -9,18 +10,21 @@
 
 #include "fqpipe/batch.hpp"
 #include "fqpipe/reader.hpp"
-#include "io/byte_source.hpp"
+#include "io/buffer_source.hpp"
 
 namespace fqpipe::fastq {
 
-/// Parses records from a ByteSource of decompressed text, in order, validating as configured.
-/// Throws fqpipe::Error (kind data) naming the record, line and decompressed byte offset.
+/// Parses records in order, validating as configured. Throws fqpipe::Error (kind data) naming
+/// the record, line and decompressed byte offset.
 class FastqParser {
  public:
-  FastqParser(io::ByteSource& source, const ReadOptions& options, std::string file);
+  FastqParser(io::BufferSource& source, const ReadOptions& options, std::string file);
 
   /// Fills `batch` (cleared first) with up to options.batch_records records; false at the end.
   bool next_batch(FastqBatch& batch);
+  /// Counts up to `max_records` further records and their bases without copying them;
+  /// returns the number counted (0 at the end). Checks the same as next_batch().
+  uint64_t count(uint64_t max_records, uint64_t& bases);
 
   uint64_t records() const noexcept { return next_record_no_ - 1; }
   /// Smallest / largest quality byte seen so far (lo > hi when none).
@@ -28,29 +32,38 @@ class FastqParser {
   uint8_t quality_hi() const noexcept { return qual_hi_; }
 
  private:
-  // The four lines of one record, '\n' and '\r' excluded; `next` is where the next record starts.
+  // The lines of one record, '\n' and '\r' excluded.
   struct RecordLines {
     const char* line[4];
     std::size_t len[4];
-    std::size_t count;  // lines found (4 for a complete record)
-    std::size_t next;   // buffer index after the record
+    std::size_t count;      // lines found (4 for a complete record)
+    const char* start;      // the record's first byte...
+    uint64_t start_offset;  // ...and its decoded offset
   };
 
+  template <class Sink>
+  void parse(Sink& sink);
   bool next_record(RecordLines& r);
-  bool split_lines(RecordLines& r) const;
-  bool only_blank_lines_remain();
-  bool refill();
+  bool complete_carry(RecordLines& r);
+  bool finish_at_end(RecordLines& r);
   void validate(const RecordLines& r);
-  [[noreturn]] void fail(const RecordLines& r, int line, const std::string& reason) const;
+  void check_bytes(const RecordLines& r);
+  [[noreturn]] void fail(const RecordLines& r, std::size_t line, const std::string& reason) const;
+  [[noreturn]] void fail_blank_line() const;
 
-  io::ByteSource& source_;
+  io::BufferSource& source_;
   ReadOptions options_;
   std::string file_;
-  std::vector<char> buf_;
-  std::size_t pos_ = 0, end_ = 0;  // unparsed bytes are buf_[pos_, end_)
-  uint64_t buf_offset_ = 0;        // decoded offset of buf_[0]
-  bool eof_ = false;
+  const io::TextBuffer* buf_ = nullptr;  // current buffer; records at buf_->data[pos_] on
+  std::size_t pos_ = 0;
+  bool at_end_ = false;
+  std::vector<char> carry_;              // a record straddling buffers, as far as read
+  uint64_t carry_offset_ = 0;
+  std::size_t carry_lines_ = 0;          // newlines in carry_
   uint64_t next_record_no_ = 1;
+  // A blank line is fine only if nothing but blank lines follows: remember the first one.
+  bool blank_pending_ = false;
+  uint64_t blank_offset_ = 0;
   uint8_t qual_lo_ = 255, qual_hi_ = 0;
   QualityRange qual_range_;
 };

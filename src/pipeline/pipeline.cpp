@@ -33,7 +33,9 @@ unsigned consumer_count(const PipelineOptions& options) noexcept {
 
 RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
                        const std::function<void(unsigned, const FastqBatch&)>& consume) {
-  Reader reader(path, options.read);
+  ReadOptions read = options.read;
+  read.read_ahead = read.read_ahead || options.threads >= 2;
+  Reader reader(path, read);
   const unsigned consumers = consumer_count(options);
   uint64_t batches = 0;
 
@@ -82,6 +84,22 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   for (std::thread& t : workers) t.join();
   queue.rethrow_error();
   return finish(reader, batches, consumers);
+}
+
+RecordCount count_records(const std::string& path, const PipelineOptions& options, RunInfo* info) {
+  ReadOptions read = options.read;
+  read.read_ahead = read.read_ahead || options.threads >= 2;
+  Reader reader(path, read);
+  RecordCount total;
+  uint64_t batches = 0;
+  // Count in steps of a batch so progress reports keep coming.
+  while (const uint64_t n = reader.count_next(read.batch_records, total.bases)) {
+    total.records += n;
+    ++batches;
+    report(options, reader);
+  }
+  if (info) *info = finish(reader, batches, 0);
+  return total;
 }
 
 }  // namespace fqpipe

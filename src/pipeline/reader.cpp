@@ -18,9 +18,11 @@ std::string_view format_name(InputFormat format) noexcept {
 
 struct Reader::Impl {
   Impl(std::string p, const ReadOptions& options)
-      : path(std::move(p)), input(gzip::open_decoded(path)), parser(*input.bytes, options, path) {}
+      : path(std::move(p)), input(gzip::open_decoded(path)),
+        buffers(*input.bytes, options.read_ahead), parser(buffers, options, path) {}
   std::string path;
   gzip::DecodedInput input;
+  io::BufferSource buffers;
   fastq::FastqParser parser;
 };
 
@@ -31,6 +33,12 @@ Reader::Reader(Reader&&) noexcept = default;
 Reader& Reader::operator=(Reader&&) noexcept = default;
 
 bool Reader::next_batch(FastqBatch& batch) { return impl_->parser.next_batch(batch); }
+uint64_t Reader::count_next(uint64_t max_records, uint64_t& bases) {
+  uint64_t counted_bases = 0;
+  const uint64_t n = impl_->parser.count(max_records, counted_bases);
+  bases += counted_bases;
+  return n;
+}
 const std::string& Reader::path() const noexcept { return impl_->path; }
 InputFormat Reader::format() const noexcept { return impl_->input.format; }
 uint64_t Reader::input_bytes_read() const noexcept { return impl_->input.bytes->input_bytes_read(); }
