@@ -31,11 +31,11 @@ class FastqStats {
   uint64_t min_length() const noexcept { return reads_ ? min_length_ : 0; }
   uint64_t max_length() const noexcept { return max_length_; }
   /// Base counts, case-insensitive; `other` is every byte that is not A, C, G, T or N.
-  uint64_t a() const noexcept { return base_count('A'); }
-  uint64_t c() const noexcept { return base_count('C'); }
-  uint64_t g() const noexcept { return base_count('G'); }
-  uint64_t t() const noexcept { return base_count('T'); }
-  uint64_t n() const noexcept { return base_count('N'); }
+  uint64_t a() const noexcept { return base_counts_[0]; }
+  uint64_t c() const noexcept { return base_counts_[1]; }
+  uint64_t g() const noexcept { return base_counts_[2]; }
+  uint64_t t() const noexcept { return base_counts_[3]; }
+  uint64_t n() const noexcept { return base_counts_[4]; }
   uint64_t other() const noexcept { return bases_ - a() - c() - g() - t() - n(); }
 
   /// Smallest and largest quality byte seen (lo > hi when none).
@@ -61,20 +61,16 @@ class FastqStats {
   /// Per position i: the number of reads longer than i.
   std::vector<uint64_t> position_counts() const;
 
-  /// Raw accumulators, for exact serialisation and merging of partial results
-  /// (e.g. `fqpipe merge`). The quality histogram counts every quality byte value.
+  /// Quality byte value -> number of bases with it: the raw accumulator behind every quality
+  /// number, for exact serialisation and merging of partial results.
   const std::array<uint64_t, 256>& quality_histogram() const noexcept { return qual_hist_; }
-  const std::array<uint64_t, 256>& byte_histogram() const noexcept { return base_hist_; }
 
  private:
-  uint64_t base_count(char upper) const noexcept {
-    return base_hist_[static_cast<uint8_t>(upper)] + base_hist_[static_cast<uint8_t>(upper | 0x20)];
-  }
   void add_position_sums(const char* qual, std::size_t len);
   void flush_position_sums();
 
   uint64_t reads_ = 0, bases_ = 0, min_length_ = UINT64_MAX, max_length_ = 0;
-  std::array<uint64_t, 256> base_hist_{};  // sequence byte value -> count
+  uint64_t base_counts_[5] = {};           // A, C, G, T, N, either case
   std::array<uint64_t, 256> qual_hist_{};  // quality byte value -> count
   std::vector<uint64_t> short_lengths_;    // length -> reads, for lengths < 65536
   std::map<uint64_t, uint64_t> long_lengths_;

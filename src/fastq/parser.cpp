@@ -202,6 +202,8 @@ bool FastqParser::next_record(RecordLines& r) {
   }
 }
 
+// Byte checks of one record. The quality line's range is computed once and serves schema
+// detection, the schema check and the ascii check alike.
 void FastqParser::check_bytes(const RecordLines& r) {
   uint8_t lo, hi;
   if (r.len[3]) {
@@ -214,25 +216,23 @@ void FastqParser::check_bytes(const RecordLines& r) {
                      std::to_string(i + 1) + " outside " + std::string(schema_name(options_.schema)) +
                      " range " + show_byte(qual_range_.lo) + ".." + show_byte(qual_range_.hi));
     }
+    if (options_.check_ascii && (lo < 33 || hi > 126)) fail_not_printable(r, 3, 33);
   }
   if (!options_.check_ascii) return;
   byte_range(r.line[0], r.len[0], lo, hi);
-  if (lo < 32 || hi > 126) {
-    const std::size_t i = first_outside(r.line[0], r.len[0], 32, 126, true);
-    if (i < r.len[0])
-      fail(r, 0, "header holds " + show_byte(static_cast<uint8_t>(r.line[0][i])) + " at position " +
-                     std::to_string(i + 1) + " (expected printable ascii)");
+  if ((lo < 32 && first_outside(r.line[0], r.len[0], 32, 126, true) < r.len[0]) || hi > 126)
+    fail_not_printable(r, 0, 32);
+  if (r.len[1]) {
+    byte_range(r.line[1], r.len[1], lo, hi);
+    if (lo < 33 || hi > 126) fail_not_printable(r, 1, 33);
   }
-  for (const std::size_t line : {std::size_t{1}, std::size_t{3}}) {
-    if (!r.len[line]) continue;
-    byte_range(r.line[line], r.len[line], lo, hi);
-    if (lo < 33 || hi > 126) {
-      const std::size_t i = first_outside(r.line[line], r.len[line], 33, 126, false);
-      fail(r, line, std::string(line == 1 ? "sequence" : "quality") + " holds " +
-                        show_byte(static_cast<uint8_t>(r.line[line][i])) + " at position " +
-                        std::to_string(i + 1) + " (expected printable ascii)");
-    }
-  }
+}
+
+void FastqParser::fail_not_printable(const RecordLines& r, std::size_t line, uint8_t lowest) const {
+  static const char* const kWhat[] = {"header", "sequence", "separator", "quality"};
+  const std::size_t i = first_outside(r.line[line], r.len[line], lowest, 126, line == 0);
+  fail(r, line, std::string(kWhat[line]) + " holds " + show_byte(static_cast<uint8_t>(r.line[line][i])) +
+                    " at position " + std::to_string(i + 1) + " (expected printable ascii)");
 }
 
 // Checks one record; with r.count < 4 only the lines present (truncated input).
