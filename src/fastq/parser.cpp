@@ -69,7 +69,7 @@ struct BatchSink {
   bool full() const noexcept { return batch.size() >= max_records || bytes >= max_bytes; }
   void add(const char* const* line, const std::size_t* len, uint64_t decoded) {
     batch.append({line[0] + 1, len[0] - 1}, {line[1], len[1]}, {line[3], len[3]}, decoded);
-    bytes += len[0] + 2 * len[1];
+    bytes += len[0] - 1 + 2 * len[1];  // the header arena holds no '@' 
   }
 };
 
@@ -87,7 +87,9 @@ struct CountSink {
 FastqParser::FastqParser(io::BufferSource& source, const ReadOptions& options, std::string file)
     : source_(source), options_(options), file_(std::move(file)),
       qual_range_(quality_range(options.schema)) {
+  // A batch always takes at least one record, whatever the limits say.
   if (options_.batch_records == 0) options_.batch_records = 1;
+  if (options_.batch_bytes == 0) options_.batch_bytes = 1;
 }
 
 void FastqParser::fail(const RecordLines& r, std::size_t line, const std::string& reason) const {
@@ -99,6 +101,19 @@ void FastqParser::fail(const RecordLines& r, std::size_t line, const std::string
   at.decoded_byte = static_cast<int64_t>(r.start_offset + static_cast<uint64_t>(p - r.start));
   at.line = error_excerpt(p, r.len[line]);
   throw Error(ErrorKind::data, reason, at);
+}
+
+void FastqParser::check_record_size(const char* start, std::size_t size, uint64_t offset) const {
+  if (size <= options_.max_record_bytes) return;
+  ErrorPosition at;
+  at.file = file_;
+  at.record_no = next_record_no_;
+  at.line_no = 4 * (next_record_no_ - 1) + 1;
+  at.decoded_byte = static_cast<int64_t>(offset);
+  at.line = error_excerpt(start, static_cast<std::size_t>(
+                                     std::find(start, start + size, '\n') - start));
+  throw Error(ErrorKind::data, "record too long (limit " + std::to_string(options_.max_record_bytes) +
+                                   " bytes; raise with --max-record-size)", at);
 }
 
 void FastqParser::fail_blank_line() const {
@@ -124,16 +139,7 @@ bool FastqParser::complete_carry(RecordLines& r) {
   if (carry_lines_ < 4) q = end;
   carry_.insert(carry_.end(), p, q);
   pos_ += static_cast<std::size_t>(q - p);
-  if (carry_.size() > options_.max_record_bytes) {
-    ErrorPosition at;
-    at.file = file_;
-    at.record_no = next_record_no_;
-    at.line_no = 4 * (next_record_no_ - 1) + 1;
-    at.decoded_byte = static_cast<int64_t>(carry_offset_);
-    at.line = error_excerpt(carry_.data(), carry_.size());
-    throw Error(ErrorKind::data, "record too long (limit " + std::to_string(options_.max_record_bytes) +
-                                     " bytes; raise with --max-record-size)", at);
-  }
+  check_record_size(carry_.data(), carry_.size(), carry_offset_);
   if (carry_lines_ < 4) return false;
   const char* next;
   split_lines(carry_.data(), carry_.data() + carry_.size(), false, next, r.line, r.len, r.count);
@@ -191,6 +197,7 @@ bool FastqParser::next_record(RecordLines& r) {
     r.start = p;
     r.start_offset = buf_->decoded_offset + pos_;
     if (split_lines(p, end, false, next, r.line, r.len, r.count)) {
+      check_record_size(p, static_cast<std::size_t>(next - p), r.start_offset);
       pos_ += static_cast<std::size_t>(next - p);
       return true;
     }

@@ -50,6 +50,7 @@ class FastqParser {
   void check_bytes(const RecordLines& r);
   [[noreturn]] void fail(const RecordLines& r, std::size_t line, const std::string& reason) const;
   [[noreturn]] void fail_blank_line() const;
+  void check_record_size(const char* start, std::size_t size, uint64_t offset) const;
   [[noreturn]] void fail_not_printable(const RecordLines& r, std::size_t line, uint8_t lowest) const;
 
   io::BufferSource& source_;
