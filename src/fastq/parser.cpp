@@ -10,16 +10,49 @@
 namespace fqpipe::fastq {
 namespace {
 
-// Smallest and largest byte of a line; a plain loop that the compiler vectorises.
+using Bytes16 = uint8_t __attribute__((vector_size(16)));
+
+inline Bytes16 load16(const char* p) {
+  Bytes16 v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+
+// Smallest and largest byte of a line. GCC vector types (SSE2 here, NEON elsewhere): 16 bytes
+// a step, the tail as one overlapping load, then a 4-step halving reduction. Lines of 150 bytes
+// cost ~40 instructions, against ~3x that for the auto-vectorised scalar loop with its epilogue.
 inline void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
-  uint8_t l = 255, h = 0;
-  const auto* u = reinterpret_cast<const uint8_t*>(p);
-  for (std::size_t i = 0; i < n; ++i) {
-    l = std::min(l, u[i]);
-    h = std::max(h, u[i]);
+  if (n < 16) {
+    uint8_t l = 255, h = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto b = static_cast<uint8_t>(p[i]);
+      l = b < l ? b : l;
+      h = b > h ? b : h;
+    }
+    lo = l;
+    hi = h;
+    return;
   }
-  lo = l;
-  hi = h;
+  Bytes16 vlo = load16(p), vhi = vlo;
+  for (std::size_t i = 16; i < n; i += 16) {
+    const Bytes16 v = load16(p + (i + 16 <= n ? i : n - 16));
+    vlo = v < vlo ? v : vlo;
+    vhi = v > vhi ? v : vhi;
+  }
+  auto fold = [&](Bytes16 slo, Bytes16 shi) {
+    vlo = slo < vlo ? slo : vlo;
+    vhi = shi > vhi ? shi : vhi;
+  };
+  fold(__builtin_shufflevector(vlo, vlo, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7),
+       __builtin_shufflevector(vhi, vhi, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  fold(__builtin_shufflevector(vlo, vlo, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3),
+       __builtin_shufflevector(vhi, vhi, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+  fold(__builtin_shufflevector(vlo, vlo, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1),
+       __builtin_shufflevector(vhi, vhi, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1));
+  fold(__builtin_shufflevector(vlo, vlo, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0),
+       __builtin_shufflevector(vhi, vhi, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0));
+  lo = vlo[0];
+  hi = vhi[0];
 }
 
 std::string show_byte(uint8_t b) {
