@@ -117,7 +117,7 @@ struct CountSink {
 
 }  // namespace
 
-FastqParser::FastqParser(io::BufferSource& source, const ReadOptions& options, std::string file)
+FastqParser::FastqParser(io::TextSource& source, const ReadOptions& options, std::string file)
     : source_(source), options_(options), file_(std::move(file)),
       qual_range_(quality_range(options.schema)) {
   // A batch always takes at least one record, whatever the limits say.
@@ -160,8 +160,8 @@ void FastqParser::fail_blank_line() const {
 
 // Appends the rest of a straddling record from the current buffer. True once it is complete.
 bool FastqParser::complete_carry(RecordLines& r) {
-  const char* const p = buf_->data.get() + pos_;
-  const char* const end = buf_->data.get() + buf_->size;
+  const char* const p = buf_->data + pos_;
+  const char* const end = buf_->data + buf_->size;
   const char* q = p;
   while (carry_lines_ < 4) {
     const char* nl = static_cast<const char*>(std::memchr(q, '\n', static_cast<std::size_t>(end - q)));
@@ -215,7 +215,7 @@ bool FastqParser::next_record(RecordLines& r) {
       if (complete_carry(r)) return true;
       continue;
     }
-    const char* const p = buf_->data.get() + pos_;
+    const char* const p = buf_->data + pos_;
     if (*p == '\n' || *p == '\r') {  // blank line: an error unless only blank lines follow
       if (!blank_pending_) {
         blank_pending_ = true;
@@ -225,7 +225,7 @@ bool FastqParser::next_record(RecordLines& r) {
       continue;
     }
     if (blank_pending_) fail_blank_line();
-    const char* const end = buf_->data.get() + buf_->size;
+    const char* const end = buf_->data + buf_->size;
     const char* next;
     r.start = p;
     r.start_offset = buf_->decoded_offset + pos_;

@@ -10,7 +10,7 @@
 
 #include "fqpipe/batch.hpp"
 #include "fqpipe/reader.hpp"
-#include "io/buffer_source.hpp"
+#include "io/text_source.hpp"
 
 namespace fqpipe::fastq {
 
@@ -18,7 +18,7 @@ namespace fqpipe::fastq {
 /// the record, line and decompressed byte offset.
 class FastqParser {
  public:
-  FastqParser(io::BufferSource& source, const ReadOptions& options, std::string file);
+  FastqParser(io::TextSource& source, const ReadOptions& options, std::string file);
 
   /// Fills `batch` (cleared first) with up to options.batch_records records; false at the end.
   bool next_batch(FastqBatch& batch);
@@ -53,7 +53,7 @@ class FastqParser {
   void check_record_size(const char* start, std::size_t size, uint64_t offset) const;
   [[noreturn]] void fail_not_printable(const RecordLines& r, std::size_t line, uint8_t lowest) const;
 
-  io::BufferSource& source_;
+  io::TextSource& source_;
   ReadOptions options_;
   std::string file_;
   const io::TextBuffer* buf_ = nullptr;  // current buffer; records at buf_->data[pos_] on

@@ -7,6 +7,7 @@
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
 #include "gzip/gzip_source.hpp"
+#include "io/buffer_source.hpp"
 #include "io/file_source.hpp"
 
 namespace fqpipe::gzip {
@@ -25,7 +26,20 @@ const char* other_compressor(const std::vector<uint8_t>& head) {
 
 }  // namespace
 
-DecodedInput open_decoded(const std::string& path) {
+// The owner of a decoder and of the sequential text source reading from it.
+class SequentialText final : public io::TextSource {
+ public:
+  SequentialText(std::unique_ptr<io::ByteSource> bytes, bool read_ahead)
+      : bytes_(std::move(bytes)), buffers_(*bytes_, read_ahead) {}
+  const io::TextBuffer* next() override { return buffers_.next(); }
+  uint64_t input_bytes_read() const noexcept override { return buffers_.input_bytes_read(); }
+
+ private:
+  std::unique_ptr<io::ByteSource> bytes_;
+  io::BufferSource buffers_;
+};
+
+DecodedInput open_decoded(const std::string& path, const DecoderOptions& options) {
   auto file = std::make_unique<io::FileSource>(path);
   DecodedInput in;
   in.file_size = file->size();
@@ -34,7 +48,8 @@ DecodedInput open_decoded(const std::string& path) {
   if (has_gzip_magic(head.data(), head.size())) {
     const GzipHeader h = parse_gzip_header(head.data(), head.size());
     in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
-    in.bytes = std::make_unique<GzipSource>(std::move(file), path);
+    in.text = std::make_unique<SequentialText>(std::make_unique<GzipSource>(std::move(file), path),
+                                               options.read_ahead);
     return in;
   }
   if (const char* name = other_compressor(head)) {
@@ -42,7 +57,7 @@ DecodedInput open_decoded(const std::string& path) {
     at.file = path;
     throw Error(ErrorKind::data, std::string(name) + "-compressed input is not supported (decompress it first)", at);
   }
-  in.bytes = std::move(file);
+  in.text = std::make_unique<SequentialText>(std::move(file), options.read_ahead);
   return in;
 }
 

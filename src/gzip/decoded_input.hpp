@@ -6,18 +6,23 @@
 #include <string>
 
 #include "fqpipe/reader.hpp"
-#include "io/byte_source.hpp"
+#include "io/text_source.hpp"
 
 namespace fqpipe::gzip {
 
-struct DecodedInput {
-  std::unique_ptr<io::ByteSource> bytes;  ///< the decompressed text
-  InputFormat format = InputFormat::plain;
-  uint64_t file_size = 0;                 ///< 0 when unknown (a pipe)
+/// How the decoder of an input may run.
+struct DecoderOptions {
+  bool read_ahead = false;  ///< decode on a thread of its own, ahead of the consumer
 };
 
-/// Opens `path` ("-" = stdin). Throws Error (io) when unreadable, (data) for a compression
-/// format fqpipe does not read (bzip2, xz, zstd), naming it.
-DecodedInput open_decoded(const std::string& path);
+struct DecodedInput {
+  std::unique_ptr<io::TextSource> text;  ///< the decompressed text
+  InputFormat format = InputFormat::plain;
+  uint64_t file_size = 0;                ///< 0 when unknown (a pipe)
+};
+
+/// Opens `path` ("-" = stdin) and picks its decoder. Throws Error (io) when unreadable, (data)
+/// for a compression format fqpipe does not read (bzip2, xz, zstd), naming it.
+DecodedInput open_decoded(const std::string& path, const DecoderOptions& options);
 
 }  // namespace fqpipe::gzip

@@ -8,7 +8,7 @@ BufferSource::BufferSource(ByteSource& source, bool read_ahead, std::size_t buff
                            std::size_t depth)
     : source_(source), buffer_bytes_(buffer_bytes), read_ahead_(read_ahead) {
   if (!read_ahead_) return;
-  for (std::size_t i = 0; i < depth; ++i) free_.push_back(std::make_unique<TextBuffer>());
+  for (std::size_t i = 0; i < depth; ++i) free_.push_back(std::make_unique<OwnedBuffer>());
   thread_ = std::thread([this] { run_ahead(); });
 }
 
@@ -22,18 +22,20 @@ BufferSource::~BufferSource() {
   thread_.join();
 }
 
-bool BufferSource::fill(TextBuffer& buffer) {
-  if (!buffer.data) buffer.data.reset(new char[buffer_bytes_]);
-  buffer.decoded_offset = filled_offset_;
-  buffer.size = read_full(source_, reinterpret_cast<uint8_t*>(buffer.data.get()), buffer_bytes_);
-  filled_offset_ += buffer.size;
-  return buffer.size > 0;
+bool BufferSource::fill(OwnedBuffer& buffer) {
+  if (!buffer.storage) buffer.storage.reset(new char[buffer_bytes_]);
+  buffer.view.data = buffer.storage.get();
+  buffer.view.decoded_offset = filled_offset_;
+  buffer.view.size = read_full(source_, reinterpret_cast<uint8_t*>(buffer.storage.get()), buffer_bytes_);
+  filled_offset_ += buffer.view.size;
+  input_bytes_read_.store(source_.input_bytes_read(), std::memory_order_relaxed);
+  return buffer.view.size > 0;
 }
 
 void BufferSource::run_ahead() {
   try {
     for (;;) {
-      std::unique_ptr<TextBuffer> buffer;
+      std::unique_ptr<OwnedBuffer> buffer;
       {
         std::unique_lock lock(mutex_);
         changed_.wait(lock, [&] { return stopping_ || !free_.empty(); });
@@ -62,8 +64,8 @@ void BufferSource::run_ahead() {
 
 const TextBuffer* BufferSource::next() {
   if (!read_ahead_) {
-    if (!current_) current_ = std::make_unique<TextBuffer>();
-    return fill(*current_) ? current_.get() : nullptr;
+    if (!current_) current_ = std::make_unique<OwnedBuffer>();
+    return fill(*current_) ? &current_->view : nullptr;
   }
   std::unique_lock lock(mutex_);
   if (current_) free_.push_back(std::move(current_));
@@ -72,7 +74,7 @@ const TextBuffer* BufferSource::next() {
   if (!ready_.empty()) {  // buffers read before an error are still delivered first
     current_ = std::move(ready_.front());
     ready_.pop_front();
-    return current_.get();
+    return &current_->view;
   }
   if (error_) std::rethrow_exception(error_);
   return nullptr;

@@ -2,6 +2,7 @@
 // the parser by a thread of its own, so decoding (or read(2)) overlaps parsing.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -13,20 +14,13 @@
 #include <vector>
 
 #include "io/byte_source.hpp"
+#include "io/text_source.hpp"
 
 namespace fqpipe::io {
 
-/// One buffer of decoded text: bytes [0, size) at decoded offset `decoded_offset`.
-struct TextBuffer {
-  std::unique_ptr<char[]> data;
-  std::size_t size = 0;
-  uint64_t decoded_offset = 0;
-};
-
-/// Hands out the text of a ByteSource buffer by buffer, in order. With `read_ahead`, a thread
-/// fills up to `depth` buffers ahead; errors it meets are rethrown by next(). Not thread-safe
-/// on the consumer side: one parser calls next().
-class BufferSource {
+/// The TextSource of a sequential ByteSource. With `read_ahead`, a thread fills up to `depth`
+/// buffers ahead; errors it meets are rethrown by next(), after the buffers read before them.
+class BufferSource final : public TextSource {
  public:
   BufferSource(ByteSource& source, bool read_ahead, std::size_t buffer_bytes = std::size_t{1} << 20,
                std::size_t depth = 4);
@@ -34,25 +28,31 @@ class BufferSource {
   BufferSource(const BufferSource&) = delete;
   BufferSource& operator=(const BufferSource&) = delete;
 
-  /// The next non-empty buffer, valid until the following call; nullptr at end of input.
-  /// Throws what the underlying source threw.
-  const TextBuffer* next();
+  const TextBuffer* next() override;
+  uint64_t input_bytes_read() const noexcept override {
+    return input_bytes_read_.load(std::memory_order_relaxed);
+  }
 
  private:
-  bool fill(TextBuffer& buffer);  // true when it got bytes
+  struct OwnedBuffer {
+    std::unique_ptr<char[]> storage;
+    TextBuffer view;
+  };
+  bool fill(OwnedBuffer& buffer);  // true when it got bytes
   void run_ahead();
 
   ByteSource& source_;
   const std::size_t buffer_bytes_;
   uint64_t filled_offset_ = 0;      // decoded offset after the last byte read
-  std::unique_ptr<TextBuffer> current_;
+  std::atomic<uint64_t> input_bytes_read_{0};  // copied after each fill: the source isn't thread-safe
+  std::unique_ptr<OwnedBuffer> current_;
 
   // Read-ahead state, guarded by mutex_.
   bool read_ahead_;
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::vector<std::unique_ptr<TextBuffer>> free_;
-  std::deque<std::unique_ptr<TextBuffer>> ready_;
+  std::vector<std::unique_ptr<OwnedBuffer>> free_;
+  std::deque<std::unique_ptr<OwnedBuffer>> ready_;
   bool done_ = false;     // the thread has read everything (or failed)
   bool stopping_ = false; // the consumer is gone
   std::exception_ptr error_;

@@ -18,11 +18,10 @@ std::string_view format_name(InputFormat format) noexcept {
 
 struct Reader::Impl {
   Impl(std::string p, const ReadOptions& options)
-      : path(std::move(p)), input(gzip::open_decoded(path)),
-        buffers(*input.bytes, options.read_ahead), parser(buffers, options, path) {}
+      : path(std::move(p)), input(gzip::open_decoded(path, {options.read_ahead})),
+        parser(*input.text, options, path) {}
   std::string path;
   gzip::DecodedInput input;
-  io::BufferSource buffers;
   fastq::FastqParser parser;
 };
 
@@ -41,7 +40,7 @@ uint64_t Reader::count_next(uint64_t max_records, uint64_t& bases) {
 }
 const std::string& Reader::path() const noexcept { return impl_->path; }
 InputFormat Reader::format() const noexcept { return impl_->input.format; }
-uint64_t Reader::input_bytes_read() const noexcept { return impl_->input.bytes->input_bytes_read(); }
+uint64_t Reader::input_bytes_read() const noexcept { return impl_->input.text->input_bytes_read(); }
 uint64_t Reader::input_size() const noexcept { return impl_->input.file_size; }
 uint64_t Reader::records_read() const noexcept { return impl_->parser.records(); }
 QualitySchema Reader::detected_schema() const noexcept {

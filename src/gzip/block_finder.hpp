@@ -1,0 +1,64 @@
+// Finds plausible DEFLATE block starts at unknown bit offsets (DESIGN.md §3 step 2), so a thread
+// can start decoding in the middle of a gzip member. Cheap table tests reject most offsets.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+
+#include "gzip/deflate_decoder.hpp"
+
+namespace fqpipe::gzip {
+
+struct BlockCandidate {
+  enum class Kind : uint8_t { dynamic, stored };
+  uint64_t comp_bit = 0;  // bit offset of the block header (BFINAL)
+  Kind kind = Kind::dynamic;
+};
+
+// How many bit offsets passed each filter; for measuring false positives.
+struct BlockFinderCounts {
+  uint64_t offsets_scanned = 0;
+  uint64_t passed_header_table = 0;      // BFINAL=0, BTYPE=2, HLIT <= 29, HDIST <= 29
+  uint64_t passed_code_length_code = 0;  // code-length code complete
+  uint64_t passed_dynamic_header = 0;    // read_dynamic_header ok
+  uint64_t stored_candidates = 0;        // zero bits + LEN == ~NLEN
+  uint64_t rejected_by_decoding = 0;     // confirm_by_decoding said no
+};
+
+// Thread-compatible: one finder per thread (it owns a decoder for confirmation).
+class BlockFinder {
+ public:
+  // confirm_by_decoding: decode the candidate block (unknown window) and check that the next
+  // block's header is valid too. Costs one block per candidate found, removes most false positives.
+  explicit BlockFinder(std::span<const uint8_t> comp, bool confirm_by_decoding = true)
+      : comp_(comp), confirm_(confirm_by_decoding) {}
+
+  // First candidate with from_bit <= comp_bit < until_bit, dynamic or stored.
+  //
+  // A stored block's header can sit anywhere in the zero bits before its LEN field (its padding
+  // is zero by definition), and every such position decodes the same block. The finder reports
+  // the earliest one that is >= from_bit, at most 10 bits before LEN; the true header may be
+  // later, so compare stored starts by the byte offset of LEN, not by the bit.
+  std::optional<BlockCandidate> find(uint64_t from_bit, uint64_t until_bit = std::numeric_limits<uint64_t>::max());
+  std::optional<uint64_t> find_dynamic(uint64_t from_bit, uint64_t until_bit);
+  std::optional<uint64_t> find_stored(uint64_t from_bit, uint64_t until_bit);
+
+  const BlockFinderCounts& counts() const { return counts_; }
+
+ private:
+  bool code_length_code_complete(uint64_t comp_bit) const;
+  bool dynamic_header_valid(uint64_t comp_bit);
+  bool confirmed(uint64_t comp_bit);
+  uint64_t load_bits(uint64_t comp_bit) const;  // >= 57 bits from comp_bit, zero past the end
+
+  std::span<const uint8_t> comp_;
+  bool confirm_;
+  BlockFinderCounts counts_;
+  DeflateDecoder decoder_;
+  DeflateChunk chunk_;
+  DynamicHeader header_;
+};
+
+}  // namespace fqpipe::gzip

@@ -1,0 +1,30 @@
+// text_source.hpp - TextSource, decoded text handed out buffer by buffer, in input order.
+// The parser reads through it; a sequential reader and the parallel decoders both provide one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace fqpipe::io {
+
+/// A view of one buffer of decoded text: bytes [data, data + size) at decoded offset
+/// `decoded_offset` of the whole input.
+struct TextBuffer {
+  const char* data = nullptr;
+  std::size_t size = 0;
+  uint64_t decoded_offset = 0;
+};
+
+/// Successive buffers of an input's decoded text. Not thread-safe on the consumer side.
+class TextSource {
+ public:
+  virtual ~TextSource() = default;
+  /// The next non-empty buffer, valid until the following call; nullptr at the end of input.
+  /// Throws fqpipe::Error for damaged or unreadable input, after every buffer before the damage.
+  virtual const TextBuffer* next() = 0;
+  /// Bytes of the file consumed so far (compressed bytes for gzip), for progress reports.
+  /// Callable from the consumer's thread while decoding runs elsewhere.
+  virtual uint64_t input_bytes_read() const noexcept = 0;
+};
+
+}  // namespace fqpipe::io
