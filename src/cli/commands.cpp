@@ -6,7 +6,13 @@
 #include <cstdio>
 #include <thread>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "cli/output.hpp"
+#include "gzip/decoded_input.hpp"
 #include "cli/progress.hpp"
 #include "fqpipe/error.hpp"
 #include "fqpipe/stats.hpp"
@@ -221,6 +227,64 @@ int run_head(const CommonOptions& o, uint64_t records) {
     }
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+int run_decompress(const CommonOptions& o, const std::string& output) {
+  const std::string& file = o.files.front();
+  const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+  gzip::DecodedInput in = gzip::open_decoded(file, {threads >= 2});
+  const bool to_stdout = output == "-";
+  const std::string tmp = to_stdout ? "" : output + ".fqpipe-tmp." + std::to_string(::getpid());
+  std::FILE* out = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
+  auto fail_io = [&](const std::string& what) {
+    if (!to_stdout) {
+      std::fclose(out);
+      std::remove(tmp.c_str());
+    }
+    ErrorPosition at;
+    at.file = output;
+    throw Error(ErrorKind::io, what + ": " + std::strerror(errno), at);
+  };
+  if (!out) {
+    ErrorPosition at;
+    at.file = output;
+    throw Error(ErrorKind::io, std::string("cannot create: ") + std::strerror(errno), at);
+  }
+  ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
+  uint64_t written = 0;
+  try {
+    while (const io::TextBuffer* b = in.text->next()) {
+      if (std::fwrite(b->data, 1, b->size, out) != b->size) fail_io("write failed");
+      written += b->size;
+      meter.update({in.text->input_bytes_read(), in.file_size, 0});
+    }
+  } catch (const Error&) {
+    if (!to_stdout) {
+      std::fclose(out);
+      std::remove(tmp.c_str());
+    }
+    throw;
+  }
+  meter.finish();
+  if (std::fflush(out) != 0) fail_io("write failed");
+  if (!to_stdout) {
+    if (std::fclose(out) != 0) {
+      std::remove(tmp.c_str());
+      ErrorPosition at;
+      at.file = output;
+      throw Error(ErrorKind::io, std::string("write failed: ") + std::strerror(errno), at);
+    }
+    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      ErrorPosition at;
+      at.file = output;
+      throw Error(ErrorKind::io, std::string("cannot rename the finished output: ") + std::strerror(errno), at);
+    }
+  }
+  if (o.verbose)
+    std::fprintf(stderr, "fqpipe: %s: %s, sequential decode, %llu bytes\n", file.c_str(),
+                 std::string(format_name(in.format)).c_str(), static_cast<unsigned long long>(written));
   return 0;
 }
 

@@ -30,5 +30,8 @@ int run_stats(const CommonOptions& options);
 int run_count(const CommonOptions& options);
 int run_validate(const CommonOptions& options);
 int run_head(const CommonOptions& options, uint64_t records);
+/// Writes the decompressed bytes of one input to `output` ("-" = stdout). A file is written
+/// under a temporary name and renamed at the end, so a failed run leaves no complete-looking file.
+int run_decompress(const CommonOptions& options, const std::string& output);
 
 }  // namespace fqpipe::cli

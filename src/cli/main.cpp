@@ -50,6 +50,17 @@ int main(int argc, char** argv) {
   add_common(*head, head_o, false);
   head->add_option("-n,--records", head_n, "records to print (default 10)");
 
+  fqpipe::cli::CommonOptions decompress_o;
+  std::string decompress_out = "-";
+  CLI::App* decompress = app.add_subcommand("decompress", "write the decompressed bytes, like gzip -dc");
+  decompress->add_option("file", decompress_o.files, "input (gzip, BGZF or plain); - reads standard input")
+      ->default_val(std::vector<std::string>{"-"});
+  decompress->add_option("-t,--threads", decompress_o.threads, "threads (default: one per core)")
+      ->check(CLI::Range(1u, 1024u));
+  decompress->add_option("-o,--output", decompress_out, "output file (default: standard output)");
+  decompress->add_flag("-v,--verbose", decompress_o.verbose, "report the decoder on stderr");
+  decompress->add_flag("-q,--quiet", decompress_o.quiet, "no progress meter");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -68,6 +79,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("count")) return fqpipe::cli::run_count(count_o);
     if (app.got_subcommand("validate")) return fqpipe::cli::run_validate(validate_o);
     if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n);
+    if (app.got_subcommand("decompress")) return fqpipe::cli::run_decompress(decompress_o, decompress_out);
   } catch (const fqpipe::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fqpipe: %s\n", e.what());
