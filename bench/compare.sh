@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# compare.sh - fqpipe against the usual command-line tools on the same FASTQ file(s).
+#
+#   bench/compare.sh FILE [FILE...]
+#
+# For each file: detect plain / gzip / BGZF from the magic bytes, run every command once as a
+# warm-up (which also fills the page cache), then RUNS times; report the median wall time, the
+# throughput in MB/s (10^6 bytes) of *decompressed* FASTQ, the speed ratio against the first
+# command of the list (the baseline; > 1 means faster than it) and the peak RSS.
+#
+# Peak RSS is GNU time's %M: the largest single process of the command, not the sum over a
+# pipeline. Wall time is measured in bash ($EPOCHREALTIME) around `time ... bash -c CMD`, so each
+# run includes ~1-2 ms of fork/exec overhead; use files that take well over 100 ms.
+#
+# Environment:
+#   FQPIPE   fqpipe binary            (default build/release/fqpipe)
+#   RUNS     timed runs per command   (default 5)
+#   ONLY     extended regex: run only commands whose label matches (the baseline always runs)
+#   OUT_DIR  where the TSVs go        (default bench/results; ignored by git)
+#
+# Output: the table on stdout, and in OUT_DIR
+#   compare-<stamp>.runs.tsv     one row per timed run (file, format, label, command, run, wall_s, rss_kib)
+#   compare-<stamp>.summary.tsv  one row per command (the printed table)
+#
+# Adding a command: append "label :: command" to one of the arrays below (" :: " rather than
+# "|" because labels show pipelines). The command runs under
+# `bash -o pipefail -c` with $FILE and $FQPIPE set; the first word of each pipeline stage must
+# exist (else the row is skipped with a note). A non-zero exit marks the row FAILED.
+set -euo pipefail
+
+FQPIPE=${FQPIPE:-build/release/fqpipe}
+RUNS=${RUNS:-5}
+ONLY=${ONLY:-}
+OUT_DIR=${OUT_DIR:-$(dirname "$0")/results}
+
+# shellcheck disable=SC2016  # $FILE and $FQPIPE expand in the child bash, not here
+GZIP_CMDS=(
+  'igzip -dc > /dev/null :: igzip -dc "$FILE" > /dev/null'
+  'igzip -dc | wc -l :: igzip -dc "$FILE" | wc -l'
+  'zcat | wc -l :: zcat "$FILE" | wc -l'
+  'pigz -dc -p 2 > /dev/null :: pigz -dc -p 2 "$FILE" > /dev/null'
+)
+# shellcheck disable=SC2016
+BGZF_CMDS=(
+  'bgzip -dc -@ 2 > /dev/null :: bgzip -dc -@ 2 "$FILE" > /dev/null'
+)
+# shellcheck disable=SC2016
+PLAIN_CMDS=(
+  'wc -l :: wc -l "$FILE"'
+  'cat > /dev/null :: cat "$FILE" > /dev/null'
+)
+# shellcheck disable=SC2016
+COMMON_CMDS=(
+  'seqkit stats -j 2 :: seqkit stats -j 2 "$FILE"'
+  'fqpipe count -t 1 :: "$FQPIPE" count -t 1 "$FILE" > /dev/null'
+  'fqpipe count -t 2 :: "$FQPIPE" count -t 2 "$FILE" > /dev/null'
+  'fqpipe stats -t 1 :: "$FQPIPE" stats -t 1 "$FILE" > /dev/null'
+  'fqpipe stats -t 2 :: "$FQPIPE" stats -t 2 "$FILE" > /dev/null'
+)
+
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
+if (($# == 0)); then usage >&2; exit 2; fi
+case "$1" in -h|--help) usage; exit 0 ;; esac
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer" >&2; exit 2; }
+
+TIME_BIN=/usr/bin/time
+[[ -x "$TIME_BIN" ]] || { echo "compare.sh: $TIME_BIN not found (Debian package 'time'); peak RSS will be '-'" >&2; TIME_BIN=; }
+
+mkdir -p "$OUT_DIR"
+stamp=$(date +%Y%m%d-%H%M%S)
+RUNS_TSV=$OUT_DIR/compare-$stamp.runs.tsv
+SUMMARY_TSV=$OUT_DIR/compare-$stamp.summary.tsv
+printf 'file\tformat\tlabel\tcommand\trun\twall_s\trss_kib\n' > "$RUNS_TSV"
+printf 'file\tformat\tdecompressed_bytes\tlabel\tmedian_s\tmb_per_s\tratio\tpeak_rss_mib\truns\n' > "$SUMMARY_TSV"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# format FILE -> plain | gzip | bgzf. BGZF: a gzip header with FEXTRA whose first extra
+# subfield is 'BC' (SAM/BAM spec §4.1: 1f 8b 08 04 ... XLEN=6 at bytes 10-11, 'B' 'C' at 12-13).
+format() {
+  local hex
+  hex=$(head -c 14 -- "$1" | od -An -tx1 -v | tr -d ' \n')
+  if [[ "${hex:0:4}" != 1f8b ]]; then
+    echo plain
+  elif [[ "${hex:6:2}" =~ ^(04|05|06|07|0c|0d|0e|0f|14|15|16|17|1c|1d|1e|1f)$ && "${hex:24:4}" == 4243 ]]; then
+    echo bgzf   # FLG has FEXTRA (bit 2) and subfield BC
+  else
+    echo gzip
+  fi
+}
+
+decompressed_bytes() {
+  if [[ "$2" == plain ]]; then
+    stat -L -c %s -- "$1"
+  elif command -v igzip > /dev/null; then
+    igzip -dc -- "$1" | wc -c
+  else
+    gzip -dc -- "$1" | wc -c
+  fi
+}
+
+# missing_tool CMD: print the first pipeline stage's program that is not found, if any.
+missing_tool() {
+  local stage word
+  IFS='|' read -ra stages <<< "$1"
+  for stage in "${stages[@]}"; do
+    read -r word _ <<< "$stage"
+    word=${word//\"/}
+    word=${word//\$FQPIPE/$FQPIPE}
+    if [[ "$word" == */* ]]; then
+      [[ -x "$word" ]] || { echo "$word"; return; }
+    else
+      command -v "$word" > /dev/null || { echo "$word"; return; }
+    fi
+  done
+}
+
+# run_once CMD FILE -> "wall_s rss_kib" on stdout; returns the command's exit status.
+run_once() {
+  local t0 t1 rc=0 rss=-
+  t0=$EPOCHREALTIME
+  if [[ -n "$TIME_BIN" ]]; then
+    FILE=$2 FQPIPE=$FQPIPE "$TIME_BIN" -f %M -o "$TMP/rss" bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
+  else
+    FILE=$2 FQPIPE=$FQPIPE bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
+  fi
+  t1=$EPOCHREALTIME
+  [[ -n "$TIME_BIN" ]] && rss=$(tail -n 1 "$TMP/rss")
+  awk -v a="$t0" -v b="$t1" -v r="$rss" 'BEGIN { printf "%.6f %s\n", b - a, r }'
+  return "$rc"
+}
+
+table_row() { printf '%-28s %10s %10s %8s %10s\n' "$@"; }
+
+echo "# compare.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2> /dev/null | cut -d: -f2 | sed 's/^ //')"
+echo "# fqpipe: $FQPIPE ($(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet HEAD 2> /dev/null || echo '+dirty')), runs: $RUNS (+1 warm-up), median wall time"
+
+for file in "$@"; do
+  if [[ ! -r "$file" ]]; then
+    echo "compare.sh: cannot read $file" >&2
+    exit 2
+  fi
+  fmt=$(format "$file")
+  case "$fmt" in
+    plain) cmds=("${PLAIN_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
+    gzip)  cmds=("${GZIP_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
+    bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
+  esac
+  bytes=$(decompressed_bytes "$file" "$fmt")
+  echo
+  echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed)"
+  table_row command median_s MB/s ratio rss_MiB
+  base_median=
+  for i in "${!cmds[@]}"; do
+    entry=${cmds[$i]}
+    label=${entry%% :: *}
+    cmd=${entry#* :: }
+    if ((i > 0)) && [[ -n "$ONLY" ]] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
+    miss=$(missing_tool "$cmd")
+    if [[ -n "$miss" ]]; then
+      printf '%-28s skipped: %s not found\n' "$label" "$miss"
+      ((i == 0)) && echo "compare.sh: baseline '$label' skipped: ratios are against nothing" >&2
+      continue
+    fi
+    # Warm-up (page cache, binaries); its failure ends this row.
+    if ! run_once "$cmd" "$file" > /dev/null; then
+      printf '%-28s FAILED, stderr:\n' "$label"
+      sed 's/^/    /' "$TMP/err" | head -n 5
+      continue
+    fi
+    times=() peak=0 failed=0
+    for ((r = 1; r <= RUNS; r++)); do
+      if ! out=$(run_once "$cmd" "$file"); then failed=1; break; fi
+      read -r wall rss <<< "$out"
+      times+=("$wall")
+      [[ "$rss" != - ]] && ((rss > peak)) && peak=$rss
+      printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "$fmt" "$label" "$cmd" "$r" "$wall" "$rss" >> "$RUNS_TSV"
+    done
+    if ((failed)); then
+      printf '%-28s FAILED, stderr:\n' "$label"
+      sed 's/^/    /' "$TMP/err" | head -n 5
+      continue
+    fi
+    median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+    [[ -z "$base_median" && $i == 0 ]] && base_median=$median
+    read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="$peak" -v t="$TIME_BIN" 'BEGIN {
+        printf "%.3f %.1f %s %s\n", m, b / 1e6 / m, (bm > 0 ? sprintf("%.2f", bm / m) : "-"), (t != "" ? sprintf("%.1f", p / 1024) : "-") }')
+    table_row "$label" "$med_s" "$mbs" "$ratio" "$rss_mib"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$file" "$fmt" "$bytes" "$label" "$median" "$mbs" "$ratio" "$rss_mib" "$RUNS" >> "$SUMMARY_TSV"
+  done
+done
+
+echo
+echo "# per-run times: $RUNS_TSV"
+echo "# summary:       $SUMMARY_TSV"
