@@ -37,6 +37,7 @@ struct PipelineOptions {
 struct RunInfo {
   std::string path;
   InputFormat format = InputFormat::plain;
+  std::string decoder;  ///< the decoder that ran, in words
   QualitySchema detected_schema = QualitySchema::generic;
   uint64_t records = 0;
   uint64_t batches = 0;

@@ -23,6 +23,13 @@ enum class InputFormat : uint8_t {
 /// "plain", "gzip" or "bgzf".
 std::string_view format_name(InputFormat format) noexcept;
 
+/// Which decoder reads a gzip (non-BGZF) input.
+enum class GzipMode : uint8_t {
+  automatic,   ///< the faster one for the input and thread count (today: sequential, see README)
+  sequential,  ///< ISA-L on one thread
+  parallel,    ///< front + speculative decoding on decode_threads threads (regular files only)
+};
+
 /// How records are cut into batches and what is checked while parsing.
 struct ReadOptions {
   /// A batch ends after this many records...
@@ -41,6 +48,10 @@ struct ReadOptions {
   std::size_t max_record_bytes = std::size_t{1} << 30;
   /// Decode (or read) on a thread of its own, up to 4 MiB ahead of parsing.
   bool read_ahead = false;
+  /// The gzip decoder, and the threads and compressed chunk size of the parallel one.
+  GzipMode gzip_mode = GzipMode::automatic;
+  unsigned decode_threads = 1;
+  std::size_t chunk_bytes = std::size_t{1} << 20;
 };
 
 /// Reads one input from start to end on the calling thread. Gzip members are decoded
@@ -71,6 +82,8 @@ class Reader {
   const std::string& path() const noexcept;
   /// The container format, known from construction on.
   InputFormat format() const noexcept;
+  /// The decoder that runs, in words ("sequential ISA-L", "parallel gzip ...", "read(2)").
+  const char* decoder() const noexcept;
   /// Bytes of the file consumed so far (compressed bytes for gzip), for progress reports.
   uint64_t input_bytes_read() const noexcept;
   /// The file's size in bytes, or 0 when unknown (a pipe).

@@ -33,6 +33,9 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   p.read.check_ascii = !o.no_check_ascii;
   if (o.batch_records) p.read.batch_records = o.batch_records;
   if (o.max_record_bytes) p.read.max_record_bytes = o.max_record_bytes;
+  if (o.gzip_decoder == "parallel") p.read.gzip_mode = GzipMode::parallel;
+  else if (o.gzip_decoder == "sequential") p.read.gzip_mode = GzipMode::sequential;
+  if (o.chunk_bytes) p.read.chunk_bytes = o.chunk_bytes;
   return p;
 }
 
@@ -41,11 +44,10 @@ void report_run(const std::string& file, const PipelineOptions& p, const RunInfo
                 std::chrono::steady_clock::time_point start) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr,
-               "fqpipe: %s: %s, sequential decode (%s)%s, parser + %u consumer thread%s, "
+               "fqpipe: %s: %s, %s decoder%s, parser + %u consumer thread%s, "
                "%llu batches, %llu records, %.3f s\n",
-               file.c_str(), std::string(format_name(info.format)).c_str(),
-               info.format == InputFormat::plain ? "read(2)" : "ISA-L",
-               p.threads >= 2 ? " on its own thread" : "", info.consumer_threads,
+               file.c_str(), std::string(format_name(info.format)).c_str(), info.decoder.c_str(),
+               p.threads >= 2 ? " on its own thread(s)" : "", info.consumer_threads,
                info.consumer_threads == 1 ? "" : "s", static_cast<unsigned long long>(info.batches),
                static_cast<unsigned long long>(info.records), secs);
 }
@@ -233,7 +235,11 @@ int run_head(const CommonOptions& o, uint64_t records) {
 int run_decompress(const CommonOptions& o, const std::string& output) {
   const std::string& file = o.files.front();
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  gzip::DecodedInput in = gzip::open_decoded(file, {threads >= 2});
+  gzip::DecoderOptions decoder;
+  decoder.read_ahead = threads >= 2;
+  decoder.parallel_threads = o.gzip_decoder == "parallel" ? std::max(2u, threads) : 1;
+  if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;
+  gzip::DecodedInput in = gzip::open_decoded(file, decoder);
   const bool to_stdout = output == "-";
   const std::string tmp = to_stdout ? "" : output + ".fqpipe-tmp." + std::to_string(::getpid());
   std::FILE* out = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
@@ -283,8 +289,9 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
     }
   }
   if (o.verbose)
-    std::fprintf(stderr, "fqpipe: %s: %s, sequential decode, %llu bytes\n", file.c_str(),
-                 std::string(format_name(in.format)).c_str(), static_cast<unsigned long long>(written));
+    std::fprintf(stderr, "fqpipe: %s: %s, %s decoder, %llu bytes\n", file.c_str(),
+                 std::string(format_name(in.format)).c_str(), in.decoder,
+                 static_cast<unsigned long long>(written));
   return 0;
 }
 

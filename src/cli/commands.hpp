@@ -23,6 +23,8 @@ struct CommonOptions {
   bool quiet = false;
   std::size_t batch_records = 0;   ///< 0: library default
   std::size_t max_record_bytes = 0;
+  std::string gzip_decoder = "auto";  ///< --gzip-decoder auto|sequential|parallel
+  std::size_t chunk_bytes = 0;        ///< --chunk-size, 0: library default
 };
 
 /// Each returns the process exit code; library errors propagate as fqpipe::Error.

@@ -8,6 +8,14 @@
 
 namespace {
 
+void add_decoder_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
+  cmd.add_option("--gzip-decoder", o.gzip_decoder,
+                 "gzip decoder: auto, sequential (ISA-L) or parallel (front + speculative)")
+      ->check(CLI::IsMember({"auto", "sequential", "parallel"}));
+  cmd.add_option("--chunk-size", o.chunk_bytes, "compressed bytes per parallel chunk (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{32} << 10, std::size_t{1} << 30));
+}
+
 void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
   cmd.add_option("files", o.files, "FASTQ files: plain, gzip or BGZF; - reads standard input")
       ->required();
@@ -21,6 +29,7 @@ void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
   cmd.add_option("--batch-size", o.batch_records, "records per batch")->check(CLI::Range(1u, 1u << 24));
   cmd.add_option("--max-record-size", o.max_record_bytes, "largest record accepted, in bytes (default 1 GiB)")
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 40));
+  add_decoder_options(cmd, o);
   cmd.add_flag("-v,--verbose", o.verbose, "report the chosen path and timings on stderr");
   cmd.add_flag("-q,--quiet", o.quiet, "no progress meter");
   if (results) {
@@ -58,6 +67,7 @@ int main(int argc, char** argv) {
   decompress->add_option("-t,--threads", decompress_o.threads, "threads (default: one per core)")
       ->check(CLI::Range(1u, 1024u));
   decompress->add_option("-o,--output", decompress_out, "output file (default: standard output)");
+  add_decoder_options(*decompress, decompress_o);
   decompress->add_flag("-v,--verbose", decompress_o.verbose, "report the decoder on stderr");
   decompress->add_flag("-q,--quiet", decompress_o.quiet, "no progress meter");
 

@@ -7,6 +7,8 @@
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
 #include "gzip/gzip_source.hpp"
+#include "gzip/parallel_gzip_reader.hpp"
+#include "io/mapped_file.hpp"
 #include "io/buffer_source.hpp"
 #include "io/file_source.hpp"
 
@@ -48,8 +50,14 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
   if (has_gzip_magic(head.data(), head.size())) {
     const GzipHeader h = parse_gzip_header(head.data(), head.size());
     in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+    if (in.format == InputFormat::gzip && options.parallel_threads >= 2 && io::is_regular_file(path)) {
+      in.text = std::make_unique<ParallelGzipReader>(path, path, options.parallel_threads, options.chunk_bytes);
+      in.decoder = "parallel gzip (front + speculative)";
+      return in;
+    }
     in.text = std::make_unique<SequentialText>(std::make_unique<GzipSource>(std::move(file), path),
                                                options.read_ahead);
+    in.decoder = "sequential ISA-L";
     return in;
   }
   if (const char* name = other_compressor(head)) {
@@ -58,6 +66,7 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
     throw Error(ErrorKind::data, std::string(name) + "-compressed input is not supported (decompress it first)", at);
   }
   in.text = std::make_unique<SequentialText>(std::move(file), options.read_ahead);
+  in.decoder = "read(2)";
   return in;
 }
 

@@ -13,12 +13,17 @@ namespace fqpipe::gzip {
 /// How the decoder of an input may run.
 struct DecoderOptions {
   bool read_ahead = false;  ///< decode on a thread of its own, ahead of the consumer
+  /// Threads that may decode one gzip file in parallel (front + speculative); 1 keeps the
+  /// sequential ISA-L decoder. Only regular files qualify (a pipe is read once, in order).
+  unsigned parallel_threads = 1;
+  std::size_t chunk_bytes = std::size_t{1} << 20;  ///< compressed bytes per parallel chunk
 };
 
 struct DecodedInput {
   std::unique_ptr<io::TextSource> text;  ///< the decompressed text
   InputFormat format = InputFormat::plain;
   uint64_t file_size = 0;                ///< 0 when unknown (a pipe)
+  const char* decoder = "";              ///< which decoder runs, for -v
 };
 
 /// Opens `path` ("-" = stdin) and picks its decoder. Throws Error (io) when unreadable, (data)

@@ -18,11 +18,20 @@ RunInfo finish(const Reader& reader, uint64_t batches, unsigned consumers) {
   RunInfo info;
   info.path = reader.path();
   info.format = reader.format();
+  info.decoder = reader.decoder();
   info.detected_schema = reader.detected_schema();
   info.records = reader.records_read();
   info.batches = batches;
   info.consumer_threads = consumers;
   return info;
+}
+
+// With two threads or more, decoding runs ahead of parsing, on as many threads as allowed.
+ReadOptions read_options(const PipelineOptions& options) {
+  ReadOptions read = options.read;
+  read.read_ahead = read.read_ahead || options.threads >= 2;
+  if (read.decode_threads <= 1) read.decode_threads = options.threads;
+  return read;
 }
 
 }  // namespace
@@ -33,8 +42,7 @@ unsigned consumer_count(const PipelineOptions& options) noexcept {
 
 RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
                        const std::function<void(unsigned, const FastqBatch&)>& consume) {
-  ReadOptions read = options.read;
-  read.read_ahead = read.read_ahead || options.threads >= 2;
+  const ReadOptions read = read_options(options);
   Reader reader(path, read);
   const unsigned consumers = consumer_count(options);
   uint64_t batches = 0;
@@ -87,8 +95,7 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
 }
 
 RecordCount count_records(const std::string& path, const PipelineOptions& options, RunInfo* info) {
-  ReadOptions read = options.read;
-  read.read_ahead = read.read_ahead || options.threads >= 2;
+  const ReadOptions read = read_options(options);
   Reader reader(path, read);
   RecordCount total;
   uint64_t batches = 0;

@@ -2,6 +2,8 @@
 // The pipeline's producer is a Reader too, so both APIs read inputs the same way.
 #include "fqpipe/reader.hpp"
 
+#include <algorithm>
+
 #include "fastq/parser.hpp"
 #include "gzip/decoded_input.hpp"
 
@@ -18,8 +20,15 @@ std::string_view format_name(InputFormat format) noexcept {
 
 struct Reader::Impl {
   Impl(std::string p, const ReadOptions& options)
-      : path(std::move(p)), input(gzip::open_decoded(path, {options.read_ahead})),
+      : path(std::move(p)), input(gzip::open_decoded(path, decoder_options(options))),
         parser(*input.text, options, path) {}
+  static gzip::DecoderOptions decoder_options(const ReadOptions& o) {
+    gzip::DecoderOptions d;
+    d.read_ahead = o.read_ahead;
+    d.parallel_threads = o.gzip_mode == GzipMode::parallel ? std::max(2u, o.decode_threads) : 1;
+    d.chunk_bytes = o.chunk_bytes;
+    return d;
+  }
   std::string path;
   gzip::DecodedInput input;
   fastq::FastqParser parser;
@@ -40,6 +49,7 @@ uint64_t Reader::count_next(uint64_t max_records, uint64_t& bases) {
 }
 const std::string& Reader::path() const noexcept { return impl_->path; }
 InputFormat Reader::format() const noexcept { return impl_->input.format; }
+const char* Reader::decoder() const noexcept { return impl_->input.decoder; }
 uint64_t Reader::input_bytes_read() const noexcept { return impl_->input.text->input_bytes_read(); }
 uint64_t Reader::input_size() const noexcept { return impl_->input.file_size; }
 uint64_t Reader::records_read() const noexcept { return impl_->parser.records(); }

@@ -1,0 +1,34 @@
+// mapped_file.hpp - MappedFile, a whole regular file mapped read-only into memory.
+// Parallel decoders read any range of the compressed input at any time, without a copy.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace fqpipe::io {
+
+class MappedFile {
+ public:
+  /// Maps `path`. Throws fqpipe::Error (io) when it cannot be opened or is not a regular file.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const uint8_t> bytes() const noexcept { return {data_, size_}; }
+
+  /// Drops the mapped pages of [0, end) from this process (the page cache keeps them), so a
+  /// forward pass over a large file holds only the part still being read. Thread-safe.
+  void release_before(std::size_t end) noexcept;
+
+ private:
+  const uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// True when `path` names a regular file (not "-", a pipe or a terminal).
+bool is_regular_file(const std::string& path);
+
+}  // namespace fqpipe::io
