@@ -82,8 +82,9 @@ class Reader {
   const std::string& path() const noexcept;
   /// The container format, known from construction on.
   InputFormat format() const noexcept;
-  /// The decoder that runs, in words ("sequential ISA-L", "parallel gzip ...", "read(2)").
-  const char* decoder() const noexcept;
+  /// The decoder that runs, in words ("sequential ISA-L", "parallel gzip ...", "read(2)"),
+  /// with what it did so far where it has something to say.
+  std::string decoder() const;
   /// Bytes of the file consumed so far (compressed bytes for gzip), for progress reports.
   uint64_t input_bytes_read() const noexcept;
   /// The file's size in bytes, or 0 when unknown (a pipe).

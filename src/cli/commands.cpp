@@ -44,10 +44,10 @@ void report_run(const std::string& file, const PipelineOptions& p, const RunInfo
                 std::chrono::steady_clock::time_point start) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr,
-               "fqpipe: %s: %s, %s decoder%s, parser + %u consumer thread%s, "
+               "fqpipe: %s: %s; decoder%s: %s; parser + %u consumer thread%s; "
                "%llu batches, %llu records, %.3f s\n",
-               file.c_str(), std::string(format_name(info.format)).c_str(), info.decoder.c_str(),
-               p.threads >= 2 ? " on its own thread(s)" : "", info.consumer_threads,
+               file.c_str(), std::string(format_name(info.format)).c_str(),
+               p.threads >= 2 ? " (own threads)" : "", info.decoder.c_str(), info.consumer_threads,
                info.consumer_threads == 1 ? "" : "s", static_cast<unsigned long long>(info.batches),
                static_cast<unsigned long long>(info.records), secs);
 }
@@ -289,8 +289,9 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
     }
   }
   if (o.verbose)
-    std::fprintf(stderr, "fqpipe: %s: %s, %s decoder, %llu bytes\n", file.c_str(),
+    std::fprintf(stderr, "fqpipe: %s: %s, %s decoder%s%s, %llu bytes\n", file.c_str(),
                  std::string(format_name(in.format)).c_str(), in.decoder,
+                 in.text->describe().empty() ? "" : ": ", in.text->describe().c_str(),
                  static_cast<unsigned long long>(written));
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "fqpipe/error.hpp"
 #include "gzip/block_finder.hpp"
 #include "gzip/gzip_header.hpp"
+#include "gzip/isal_inflater.hpp"
 #include "gzip/marker_window.hpp"
 
 namespace fqpipe::gzip {
@@ -20,13 +21,15 @@ namespace fqpipe::gzip {
 struct ParallelGzipReader::Slot {
   enum class State { working, done, front_owns, abandoned };
   State state = State::working;
+  std::optional<uint64_t> start;        // the block start found after the guess, once known
   std::unique_ptr<DeflateChunk> chunk;  // set once done and a start was found and decoded
 };
 
 struct ParallelGzipReader::OutputItem {
   enum class Kind { data, member_end, end, error };
   Kind kind = Kind::data;
-  std::unique_ptr<DeflateChunk> chunk;  // data: the output (markers resolved against `window`)
+  std::unique_ptr<DeflateChunk> chunk;  // data from a speculative chunk (markers resolved against `window`)
+  std::unique_ptr<ByteChunk> bytes;     // data decoded by the front
   std::vector<uint8_t> window;          // data from a speculative chunk: the preceding window
   bool speculative = false;
   uint32_t stored_crc = 0, stored_isize = 0;  // member_end: the trailer
@@ -69,11 +72,13 @@ ParallelGzipReader::~ParallelGzipReader() {
   }
   changed_.notify_all();
   for (std::thread& t : threads_) t.join();
-  if (std::getenv("FQPIPE_DEBUG"))
-    std::fprintf(stderr, "parallel gzip: front %llu, adopted %llu, wasted %llu chunks\n",
-                 static_cast<unsigned long long>(counters_.front_chunks),
-                 static_cast<unsigned long long>(counters_.adopted_chunks),
-                 static_cast<unsigned long long>(counters_.wasted_chunks));
+}
+
+std::string ParallelGzipReader::describe() const {
+  const ParallelGzipCounters c = counters();
+  return "front decoded " + std::to_string(c.front_chunks) + " chunks with ISA-L, adopted " +
+         std::to_string(c.adopted_chunks) + " speculative chunks, wasted " +
+         std::to_string(c.wasted_chunks);
 }
 
 ParallelGzipCounters ParallelGzipReader::counters() const {
@@ -143,6 +148,12 @@ void ParallelGzipReader::speculate_loop() {
     for (uint64_t from = guess_bit(g); from < until && !decoded;) {
       const std::optional<BlockCandidate> start = finder.find(from, until);
       if (!start) break;
+      {
+        // Published before decoding, so the front can already run ISA-L up to it.
+        std::lock_guard lock(mutex_);
+        slots_[g]->start = start->comp_bit;
+        changed_.notify_all();
+      }
       decoded = decoder.decode_unknown_window(comp_, start->comp_bit, limits, *chunk) == DeflateStatus::ok;
       from = start->comp_bit + 1;
     }
@@ -161,34 +172,53 @@ void ParallelGzipReader::speculate_loop() {
   }
 }
 
-// Takes speculative chunk g if it starts exactly at pos_bit (waiting while it is decoded).
-// Otherwise marks guess g as the front's, so no thread starts it, and returns false.
-bool ParallelGzipReader::adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<DeflateChunk>& out) {
-  std::unique_lock lock(mutex_);
+// Marks the front at guess index g: slots behind it are useless now and are dropped.
+void ParallelGzipReader::advance_front(uint64_t g) {
+  std::lock_guard lock(mutex_);
   front_g_ = g;
-  // Chunks behind the front are useless now.
-  for (auto it = slots_.begin(); it != slots_.end() && it->first < g;) {
-    if (it->second->state == Slot::State::working) {
-      it->second->state = Slot::State::abandoned;
+  for (auto it = slots_.begin(); it != slots_.end() && it->first <= g;) {
+    Slot& slot = *it->second;
+    if (slot.state == Slot::State::working) {
+      slot.state = Slot::State::abandoned;  // its thread drops it when done
       ++it;
       continue;
     }
-    if (it->second->state == Slot::State::abandoned) { ++it; continue; }
-    if (it->second->chunk) {
-      pool_.push_back(std::move(it->second->chunk));
+    if (slot.state == Slot::State::abandoned) {
+      ++it;
+      continue;
+    }
+    if (slot.chunk) {
+      pool_.push_back(std::move(slot.chunk));
       ++counters_.wasted_chunks;
     }
     it = slots_.erase(it);
   }
   changed_.notify_all();
+}
+
+// The start bit of speculative slot g, waiting while its block finder runs; nullopt if the
+// front owns g (no speculative thread took it) or no start was found.
+std::optional<uint64_t> ParallelGzipReader::slot_start(uint64_t g) {
+  std::unique_lock lock(mutex_);
   auto it = slots_.find(g);
   if (it == slots_.end()) {
-    slots_[g] = std::make_unique<Slot>();
-    slots_[g]->state = Slot::State::front_owns;
-    return false;
+    auto slot = std::make_unique<Slot>();
+    slot->state = Slot::State::front_owns;
+    slots_[g] = std::move(slot);
+    return std::nullopt;
   }
   Slot* slot = it->second.get();
-  if (slot->state == Slot::State::front_owns) return false;
+  if (slot->state == Slot::State::front_owns) return std::nullopt;
+  changed_.wait(lock, [&] { return stopping_ || slot->start || slot->state == Slot::State::done; });
+  return slot->start;
+}
+
+// Takes the decoded speculative chunk g if it starts at pos_bit, waiting while it is decoded.
+bool ParallelGzipReader::adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<DeflateChunk>& out) {
+  std::unique_lock lock(mutex_);
+  auto it = slots_.find(g);
+  if (it == slots_.end()) return false;
+  Slot* slot = it->second.get();
   changed_.wait(lock, [&] { return stopping_ || slot->state == Slot::State::done; });
   if (stopping_) return false;
   const bool match = slot->chunk && slot->chunk->start_bit == pos_bit;
@@ -203,53 +233,96 @@ bool ParallelGzipReader::adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<Def
   return match;
 }
 
-// Decodes one member's deflate stream from pos_bit to just past its final block.
+std::unique_ptr<ByteChunk> ParallelGzipReader::take_bytes() {
+  std::lock_guard lock(mutex_);
+  if (byte_pool_.empty()) return std::make_unique<ByteChunk>();
+  auto chunk = std::move(byte_pool_.back());
+  byte_pool_.pop_back();
+  chunk->size = 0;
+  return chunk;
+}
+
+// Hands the front's decoded bytes to the consumer and slides the window over them.
+void ParallelGzipReader::push_front_bytes(uint64_t member_no, std::unique_ptr<ByteChunk>& bytes,
+                                          std::vector<uint8_t>& window) {
+  if (bytes->size == 0) return;
+  slide_window(window, bytes->bytes());
+  produced_bytes_ += bytes->size;
+  auto item = std::make_unique<OutputItem>();
+  item->member_no = member_no;
+  item->bytes = std::move(bytes);
+  push(std::move(item));
+  bytes = take_bytes();
+  std::lock_guard lock(mutex_);
+  ++counters_.front_chunks;
+}
+
+void ParallelGzipReader::note_front_byte(uint64_t front_byte) {
+  front_byte_.store(front_byte, std::memory_order_relaxed);
+  // Compressed bytes behind the front are never read again: keep RSS independent of file size.
+  if (front_byte > released_ + (std::size_t{16} << 20)) {
+    released_ = front_byte - (std::size_t{1} << 20);
+    mapped_.release_before(released_);
+  }
+}
+
+// Decodes one member's deflate stream from pos_bit to just past its final block. ISA-L streams
+// through the regions no speculative thread took; at a speculative chunk's start it is fed
+// exactly up to that bit, and if it rests on a block boundary there the chunk is adopted.
 void ParallelGzipReader::decode_member_chunks(uint64_t member_no, uint64_t& pos_bit) {
-  DeflateDecoder decoder;
+  IsalInflater isal;
   std::vector<uint8_t> window, next;
-  const uint64_t comp_bits = comp_.size() * 8;
+  auto bytes = take_bytes();
+  isal.start(comp_, pos_bit, window);
+  uint64_t approx_bit = pos_bit;  // exact only right after start()
   for (;;) {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
-    // The guess whose speculative chunk could start exactly here: the one at or before pos_bit
-    // (a chunk starts at the first block boundary at or after its guess).
-    const uint64_t g = pos_bit / guess_bit(1);
-    auto item = std::make_unique<OutputItem>();
-    item->member_no = member_no;
-    if (pos_bit > 0 && adopt(g, pos_bit, item->chunk)) {
+    // Slot j's start lies in [guess j, guess j + 1): the first slot still ahead of the front is
+    // the one of the region the front is in, unless its start is already behind.
+    uint64_t target_g = approx_bit / guess_bit(1);
+    advance_front(target_g == 0 ? 0 : target_g - 1);
+    std::optional<uint64_t> start = slot_start(target_g);
+    if (start && *start < approx_bit) start = slot_start(++target_g);
+    // Decode up to the speculative start, or through region target_g when no thread took it.
+    const bool aim = start && *start >= approx_bit;
+    const uint64_t end_byte = aim ? (*start + 7) / 8 : guess_bit(target_g + 1) / 8;
+    const DeflateStatus s = isal.feed_until(end_byte, *bytes);
+    if (s == DeflateStatus::truncated_input)
+      fail("truncated gzip member (compressed data ends before the final deflate block)", comp_.size());
+    if (s != DeflateStatus::ok) fail("invalid deflate data: " + std::string(to_string(s)), end_byte);
+    note_front_byte(std::min<uint64_t>(end_byte, comp_.size()));
+    if (isal.finished()) {
+      push_front_bytes(member_no, bytes, window);
+      pos_bit = *isal.boundary_bit();
+      return;
+    }
+    approx_bit = end_byte * 8;
+    std::unique_ptr<DeflateChunk> chunk;
+    if (aim && isal.boundary_bit() == start && adopt(target_g, *start, chunk)) {
+      push_front_bytes(member_no, bytes, window);
+      auto item = std::make_unique<OutputItem>();
+      item->member_no = member_no;
       item->speculative = true;
       item->window = window;
-      const DeflateStatus s = next_window(*item->chunk, window, next);
-      if (s != DeflateStatus::ok) fail(std::string(to_string(s)), pos_bit / 8);
+      const DeflateStatus ws = next_window(*chunk, window, next);
+      if (ws != DeflateStatus::ok) fail("invalid deflate data: " + std::string(to_string(ws)), *start / 8);
       window.swap(next);
-    } else {
-      item->chunk = take_chunk();
-      DecodeLimits limits;
-      limits.stop_bit = guess_bit(g + 1);
-      const DeflateStatus s = decoder.decode_known_window(comp_, pos_bit, window, limits, *item->chunk);
-      if (s == DeflateStatus::truncated_input)
-        fail("truncated gzip member (compressed data ends before the final deflate block)", comp_.size());
-      if (s != DeflateStatus::ok) fail("invalid deflate data: " + std::string(to_string(s)), pos_bit / 8);
-      slide_window(window, item->chunk->bytes());
-      std::lock_guard lock(mutex_);
-      ++counters_.front_chunks;
+      const bool last = chunk->final_block_seen;
+      pos_bit = chunk->end_bit;
+      produced_bytes_ += chunk->decoded_size();
+      item->chunk = std::move(chunk);
+      push(std::move(item));
+      note_front_byte(std::min<uint64_t>(pos_bit / 8, comp_.size()));
+      if (last) return;
+      isal.start(comp_, pos_bit, window);
+      approx_bit = pos_bit;
+      continue;
     }
-    const bool last = item->chunk->final_block_seen;
-    pos_bit = item->chunk->end_bit;
-    produced_bytes_ += item->chunk->decoded_size();
-    const uint64_t front_byte = std::min<uint64_t>(pos_bit / 8, comp_.size());
-    front_byte_.store(front_byte, std::memory_order_relaxed);
-    // Compressed bytes behind the front are never read again: keep RSS independent of file size.
-    if (front_byte > released_ + (std::size_t{16} << 20)) {
-      released_ = front_byte - (std::size_t{1} << 20);
-      mapped_.release_before(released_);
-    }
-    push(std::move(item));
-    if (last) return;
-    if (pos_bit >= comp_bits)
-      fail("truncated gzip member (compressed data ends before the final deflate block)", comp_.size());
+    // No adoption: ISA-L goes on from where it is (possibly mid-block).
+    if (bytes->size >= chunk_bytes_ * 2) push_front_bytes(member_no, bytes, window);
   }
 }
 
@@ -304,6 +377,10 @@ const io::TextBuffer* ParallelGzipReader::next() {
   for (;;) {
     if (current_) {
       give_back(std::move(current_->chunk));
+      if (current_->bytes) {
+        std::lock_guard lock(mutex_);
+        byte_pool_.push_back(std::move(current_->bytes));
+      }
       current_.reset();
     }
     {
@@ -344,11 +421,14 @@ const io::TextBuffer* ParallelGzipReader::next() {
       }
       case OutputItem::Kind::data: break;
     }
-    const DeflateChunk& chunk = *item.chunk;
     const uint8_t* data;
+    std::size_t size;
     if (!item.speculative) {
-      data = chunk.bytes().data();
+      data = item.bytes->data.data();
+      size = item.bytes->size;
     } else {
+      const DeflateChunk& chunk = *item.chunk;
+      size = chunk.decoded_size();
       resolved_.resize(chunk.decoded_size());
       const auto symbols = chunk.symbols();
       const DeflateStatus s = replace_markers(symbols, item.window, {resolved_.data(), symbols.size()});
@@ -363,7 +443,6 @@ const io::TextBuffer* ParallelGzipReader::next() {
         std::memcpy(resolved_.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());
       data = resolved_.data();
     }
-    const std::size_t size = chunk.decoded_size();
     if (size == 0) continue;
     member_crc_ = crc32_gzip_refl(member_crc_, data, size);
     member_bytes_ += size;

@@ -10,11 +10,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gzip/deflate_decoder.hpp"
+#include "gzip/isal_inflater.hpp"
 #include "io/mapped_file.hpp"
 #include "io/text_source.hpp"
 
@@ -47,6 +49,7 @@ class ParallelGzipReader final : public io::TextSource {
   const io::TextBuffer* next() override;
   uint64_t input_bytes_read() const noexcept override { return front_byte_.load(std::memory_order_relaxed); }
   ParallelGzipCounters counters() const;
+  std::string describe() const override;
 
  private:
   struct Slot;        // one speculative chunk
@@ -55,7 +58,12 @@ class ParallelGzipReader final : public io::TextSource {
   void front_loop();
   void speculate_loop();
   void decode_member_chunks(uint64_t member_no, uint64_t& pos_bit);
+  void advance_front(uint64_t g);
+  std::optional<uint64_t> slot_start(uint64_t g);
   bool adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<DeflateChunk>& out);
+  std::unique_ptr<ByteChunk> take_bytes();
+  void push_front_bytes(uint64_t member_no, std::unique_ptr<ByteChunk>& bytes, std::vector<uint8_t>& window);
+  void note_front_byte(uint64_t front_byte);
   void push(std::unique_ptr<OutputItem> item);
   std::unique_ptr<DeflateChunk> take_chunk();
   void give_back(std::unique_ptr<DeflateChunk> chunk);
@@ -73,6 +81,7 @@ class ParallelGzipReader final : public io::TextSource {
   std::map<uint64_t, std::unique_ptr<Slot>> slots_;  // guess index -> speculative chunk
   uint64_t front_g_ = 0;                             // guess index the front is working on
   std::vector<std::unique_ptr<DeflateChunk>> pool_;
+  std::vector<std::unique_ptr<ByteChunk>> byte_pool_;
   std::deque<std::unique_ptr<OutputItem>> ready_;
   std::size_t max_ready_;
   bool stopping_ = false;

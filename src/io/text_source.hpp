@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace fqpipe::io {
 
@@ -25,6 +26,8 @@ class TextSource {
   /// Bytes of the file consumed so far (compressed bytes for gzip), for progress reports.
   /// Callable from the consumer's thread while decoding runs elsewhere.
   virtual uint64_t input_bytes_read() const noexcept = 0;
+  /// What the decoder did so far, in words, for -v (empty when there is nothing to say).
+  virtual std::string describe() const { return {}; }
 };
 
 }  // namespace fqpipe::io

@@ -49,7 +49,10 @@ uint64_t Reader::count_next(uint64_t max_records, uint64_t& bases) {
 }
 const std::string& Reader::path() const noexcept { return impl_->path; }
 InputFormat Reader::format() const noexcept { return impl_->input.format; }
-const char* Reader::decoder() const noexcept { return impl_->input.decoder; }
+std::string Reader::decoder() const {
+  const std::string detail = impl_->input.text->describe();
+  return detail.empty() ? impl_->input.decoder : std::string(impl_->input.decoder) + ": " + detail;
+}
 uint64_t Reader::input_bytes_read() const noexcept { return impl_->input.text->input_bytes_read(); }
 uint64_t Reader::input_size() const noexcept { return impl_->input.file_size; }
 uint64_t Reader::records_read() const noexcept { return impl_->parser.records(); }

@@ -1,0 +1,49 @@
+// isal_inflater.hpp - IsalInflater: ISA-L's inflate started at any bit offset with a known
+// window, fed up to a byte limit, and able to tell when it rests exactly on a block boundary.
+// The front of the parallel reader uses it: ISA-L is the fastest known-window decoder we have.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "gzip/deflate_decoder.hpp"
+
+struct inflate_state;
+
+namespace fqpipe::gzip {
+
+/// Decoded bytes of one front chunk.
+struct ByteChunk {
+  GrowBuffer<uint8_t> data;
+  std::size_t size = 0;
+  std::span<const uint8_t> bytes() const { return {data.data(), size}; }
+};
+
+/// Not thread-safe; one per front thread.
+class IsalInflater {
+ public:
+  IsalInflater();
+  ~IsalInflater();
+
+  /// Starts raw DEFLATE at `comp_bit`, a block boundary of `comp`, with `window` (its last
+  /// <= 32 KiB are used) as the output that precedes it.
+  void start(std::span<const uint8_t> comp, uint64_t comp_bit, std::span<const uint8_t> window);
+
+  /// Decodes every symbol that lies wholly before byte `end_byte` of the input, appending the
+  /// output to `out`. Stops early after the final block. Returns a status (truncated_input only
+  /// when the end of the whole input is reached inside the stream).
+  DeflateStatus feed_until(uint64_t end_byte, ByteChunk& out);
+
+  /// True once the final block has been decoded.
+  bool finished() const noexcept;
+  /// The bit position, when the decoder rests between two blocks (or after the final one).
+  std::optional<uint64_t> boundary_bit() const noexcept;
+
+ private:
+  std::unique_ptr<inflate_state> state_;
+  std::span<const uint8_t> comp_;
+};
+
+}  // namespace fqpipe::gzip
