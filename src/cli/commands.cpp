@@ -238,6 +238,7 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
   gzip::DecoderOptions decoder;
   decoder.read_ahead = threads >= 2;
   decoder.parallel_threads = o.gzip_decoder == "parallel" ? std::max(2u, threads) : 1;
+  decoder.bgzf_threads = threads;
   if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;
   gzip::DecodedInput in = gzip::open_decoded(file, decoder);
   const bool to_stdout = output == "-";

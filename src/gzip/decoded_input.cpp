@@ -6,6 +6,7 @@
 
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
+#include "gzip/bgzf_reader.hpp"
 #include "gzip/gzip_source.hpp"
 #include "gzip/parallel_gzip_reader.hpp"
 #include "io/mapped_file.hpp"
@@ -50,6 +51,12 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
   if (has_gzip_magic(head.data(), head.size())) {
     const GzipHeader h = parse_gzip_header(head.data(), head.size());
     in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+    // BGZF blocks are independent: decoding them on every thread is always the faster path.
+    if (in.format == InputFormat::bgzf && options.bgzf_threads >= 2 && io::is_regular_file(path)) {
+      in.text = std::make_unique<BgzfReader>(path, path, options.bgzf_threads);
+      in.decoder = "parallel BGZF";
+      return in;
+    }
     if (in.format == InputFormat::gzip && options.parallel_threads >= 2 && io::is_regular_file(path)) {
       in.text = std::make_unique<ParallelGzipReader>(path, path, options.parallel_threads, options.chunk_bytes);
       in.decoder = "parallel gzip (front + speculative)";

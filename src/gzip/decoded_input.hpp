@@ -17,6 +17,8 @@ struct DecoderOptions {
   /// sequential ISA-L decoder. Only regular files qualify (a pipe is read once, in order).
   unsigned parallel_threads = 1;
   std::size_t chunk_bytes = std::size_t{1} << 20;  ///< compressed bytes per parallel chunk
+  /// Threads that decode BGZF blocks (the caller of next() included); 1 reads sequentially.
+  unsigned bgzf_threads = 1;
 };
 
 struct DecodedInput {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gzip/deflate_status.hpp"
+#include "gzip/grow_buffer.hpp"
 #include "gzip/dynamic_header.hpp"
 #include "gzip/huffman.hpp"
 
@@ -22,29 +23,6 @@ inline constexpr size_t deflate_window_size = 32768;  // RFC 1951 §2: distances
 // window[0] is the oldest byte, window[32767] the byte right before the chunk. Values < 256 are
 // plain bytes; values in [256, marker_base) never occur.
 inline constexpr uint16_t marker_base = 32768;
-
-// Uninitialised growable storage: the decoder writes every element it later reads, and zero-filling
-// megabytes per chunk would cost as much as decoding them.
-template <typename T>
-class GrowBuffer {
- public:
-  T* data() { return data_.get(); }
-  const T* data() const { return data_.get(); }
-  size_t capacity() const { return capacity_; }
-  // Keeps the first `keep` elements.
-  void grow(size_t min_capacity, size_t keep) {
-    if (min_capacity <= capacity_) return;
-    const size_t new_capacity = std::max(min_capacity, capacity_ * 2);
-    std::unique_ptr<T[]> bigger(new T[new_capacity]);
-    if (keep != 0) std::copy_n(data_.get(), keep, bigger.get());
-    data_ = std::move(bigger);
-    capacity_ = new_capacity;
-  }
-
- private:
-  std::unique_ptr<T[]> data_;
-  size_t capacity_ = 0;
-};
 
 struct BlockBoundary {
   uint64_t comp_bit = 0;      // bit offset of the block header in the compressed input

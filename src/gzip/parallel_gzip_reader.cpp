@@ -299,7 +299,8 @@ void ParallelGzipReader::decode_member_chunks(uint64_t member_no, uint64_t& pos_
       pos_bit = *isal.boundary_bit();
       return;
     }
-    approx_bit = end_byte * 8;
+    // Past the speculative start now, whatever happens: never aim at the same start twice.
+    approx_bit = aim ? std::max(end_byte * 8, *start + 1) : end_byte * 8;
     std::unique_ptr<DeflateChunk> chunk;
     if (aim && isal.boundary_bit() == start && adopt(target_g, *start, chunk)) {
       push_front_bytes(member_no, bytes, window);
@@ -374,6 +375,9 @@ void ParallelGzipReader::front_loop() {
 }
 
 const io::TextBuffer* ParallelGzipReader::next() {
+  // After the end or an error nothing more comes from the front: say so again, don't wait.
+  if (error_) std::rethrow_exception(error_);
+  if (finished_) return nullptr;
   for (;;) {
     if (current_) {
       give_back(std::move(current_->chunk));
@@ -392,8 +396,12 @@ const io::TextBuffer* ParallelGzipReader::next() {
     }
     OutputItem& item = *current_;
     switch (item.kind) {
-      case OutputItem::Kind::end: return nullptr;
-      case OutputItem::Kind::error: std::rethrow_exception(item.error);
+      case OutputItem::Kind::end:
+        finished_ = true;
+        return nullptr;
+      case OutputItem::Kind::error:
+        error_ = item.error;
+        std::rethrow_exception(error_);
       case OutputItem::Kind::member_end: {
         if (item.stored_crc != member_crc_) {
           char msg[128];
@@ -403,17 +411,20 @@ const io::TextBuffer* ParallelGzipReader::next() {
           at.file = file_;
           at.comp_byte = static_cast<int64_t>(item.comp_byte);
           at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-          throw Error(ErrorKind::data, msg, at);
+          error_ = std::make_exception_ptr(Error(ErrorKind::data, msg, at));
+          std::rethrow_exception(error_);
         }
         if (item.stored_isize != static_cast<uint32_t>(member_bytes_)) {
           ErrorPosition at;
           at.file = file_;
           at.comp_byte = static_cast<int64_t>(item.comp_byte + 4);
           at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-          throw Error(ErrorKind::data,
-                      "isize mismatch in gzip member " + std::to_string(item.member_no) + ": stored " +
-                          std::to_string(item.stored_isize) + ", decoded " +
-                          std::to_string(static_cast<uint32_t>(member_bytes_)) + " (mod 2^32)", at);
+          error_ = std::make_exception_ptr(
+              Error(ErrorKind::data,
+                    "isize mismatch in gzip member " + std::to_string(item.member_no) + ": stored " +
+                        std::to_string(item.stored_isize) + ", decoded " +
+                        std::to_string(static_cast<uint32_t>(member_bytes_)) + " (mod 2^32)", at));
+          std::rethrow_exception(error_);
         }
         member_crc_ = 0;
         member_bytes_ = 0;
@@ -437,7 +448,9 @@ const io::TextBuffer* ParallelGzipReader::next() {
         at.file = file_;
         at.comp_byte = static_cast<int64_t>(chunk.start_bit / 8);
         at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-        throw Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(s)), at);
+        error_ = std::make_exception_ptr(
+            Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(s)), at));
+        std::rethrow_exception(error_);
       }
       if (!chunk.bytes().empty())
         std::memcpy(resolved_.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());

@@ -96,6 +96,8 @@ class ParallelGzipReader final : public io::TextSource {
   io::TextBuffer view_;
   uint64_t decoded_offset_ = 0;
   uint32_t member_crc_ = 0;
+  bool finished_ = false;          // next() returned nullptr
+  std::exception_ptr error_;       // next() threw this; it throws it again
   uint64_t member_bytes_ = 0;
 
   std::vector<std::thread> threads_;

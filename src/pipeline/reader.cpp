@@ -27,6 +27,7 @@ struct Reader::Impl {
     d.read_ahead = o.read_ahead;
     d.parallel_threads = o.gzip_mode == GzipMode::parallel ? std::max(2u, o.decode_threads) : 1;
     d.chunk_bytes = o.chunk_bytes;
+    d.bgzf_threads = o.read_ahead ? std::max(2u, o.decode_threads) : 1;
     return d;
   }
   std::string path;
