@@ -40,6 +40,13 @@ GZIP_CMDS=(
   'zcat | wc -l :: zcat "$FILE" | wc -l'
   'pigz -dc -p 2 > /dev/null :: pigz -dc -p 2 "$FILE" > /dev/null'
 )
+# shellcheck disable=SC2016  # the decoders alone, and the parallel gzip engine (issue 3)
+DECODE_CMDS=(
+  'fqpipe decompress -t 1 :: "$FQPIPE" decompress -t 1 "$FILE" > /dev/null'
+  'fqpipe decompress -t 2 :: "$FQPIPE" decompress -t 2 "$FILE" > /dev/null'
+  'fqpipe decompress -t 2 parallel :: "$FQPIPE" decompress -t 2 --gzip-decoder parallel "$FILE" > /dev/null'
+  'fqpipe stats -t 2 parallel :: "$FQPIPE" stats -t 2 --gzip-decoder parallel "$FILE" > /dev/null'
+)
 # shellcheck disable=SC2016
 BGZF_CMDS=(
   'bgzip -dc -@ 2 > /dev/null :: bgzip -dc -@ 2 "$FILE" > /dev/null'
@@ -143,8 +150,8 @@ for file in "$@"; do
   fmt=$(format "$file")
   case "$fmt" in
     plain) cmds=("${PLAIN_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
-    gzip)  cmds=("${GZIP_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
-    bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
+    gzip)  cmds=("${GZIP_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]}") ;;
+    bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]:0:2}") ;;
   esac
   bytes=$(decompressed_bytes "$file" "$fmt")
   echo
