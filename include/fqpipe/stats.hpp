@@ -2,7 +2,6 @@
 // Only integers are accumulated, so any split of the input into batches merges to the same result.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <vector>
@@ -39,20 +38,13 @@ class FastqStats {
   uint64_t other() const noexcept { return bases_ - a() - c() - g() - t() - n(); }
 
   /// Smallest and largest quality byte seen (lo > hi when none).
-  uint8_t quality_lo() const noexcept {
-    for (int v = 0; v < 256; ++v)
-      if (qual_hist_[v]) return static_cast<uint8_t>(v);
-    return 255;
-  }
-  uint8_t quality_hi() const noexcept {
-    for (int v = 255; v >= 0; --v)
-      if (qual_hist_[v]) return static_cast<uint8_t>(v);
-    return 0;
-  }
+  uint8_t quality_lo() const noexcept { return qual_lo_; }
+  uint8_t quality_hi() const noexcept { return qual_hi_; }
   /// Sum of the quality scores (byte - offset of `schema`) over all bases.
   uint64_t quality_sum(QualitySchema schema) const noexcept;
-  /// Bases whose score (byte - offset of `schema`) is >= `min_score`; Q20 is min_score 20.
-  uint64_t bases_with_quality_at_least(QualitySchema schema, int min_score) const noexcept;
+  /// Bases whose score (byte - offset of `schema`) is at least 20, and at least 30.
+  uint64_t q20_bases(QualitySchema schema) const noexcept;
+  uint64_t q30_bases(QualitySchema schema) const noexcept;
 
   /// length -> number of reads with that length, ascending.
   std::map<uint64_t, uint64_t> length_histogram() const;
@@ -61,17 +53,18 @@ class FastqStats {
   /// Per position i: the number of reads longer than i.
   std::vector<uint64_t> position_counts() const;
 
-  /// Quality byte value -> number of bases with it: the raw accumulator behind every quality
-  /// number, for exact serialisation and merging of partial results.
-  const std::array<uint64_t, 256>& quality_histogram() const noexcept { return qual_hist_; }
-
  private:
   void add_position_sums(const char* qual, std::size_t len);
   void flush_position_sums();
 
   uint64_t reads_ = 0, bases_ = 0, min_length_ = UINT64_MAX, max_length_ = 0;
   uint64_t base_counts_[5] = {};           // A, C, G, T, N, either case
-  std::array<uint64_t, 256> qual_hist_{};  // quality byte value -> count
+  // Quality counters for both offsets a schema can have (33 and 64): bytes >= 53, 63, 84, 94
+  // are Q20/Q30 at offset 33 and Q20/Q30 at offset 64. Counting four thresholds with vector
+  // compares costs a third of a 256-bin histogram per byte.
+  uint64_t qual_at_least_[4] = {};
+  uint64_t qual_byte_sum_ = 0;
+  uint8_t qual_lo_ = 255, qual_hi_ = 0;
   std::vector<uint64_t> short_lengths_;    // length -> reads, for lengths < 65536
   std::map<uint64_t, uint64_t> long_lengths_;
   std::vector<uint64_t> pos_raw_sum_;      // per position: sum of quality *bytes*

@@ -107,8 +107,8 @@ int run_stats(const CommonOptions& o) {
     const FastqStats s = run_file<FastqStats>(o, p, file, info);
     // Scores are computed with the schema the user named, or else the one detected.
     const QualitySchema schema = o.schema != "generic" ? p.read.schema : info.detected_schema;
-    const uint64_t q20 = s.bases_with_quality_at_least(schema, 20);
-    const uint64_t q30 = s.bases_with_quality_at_least(schema, 30);
+    const uint64_t q20 = s.q20_bases(schema);
+    const uint64_t q30 = s.q30_bases(schema);
     const uint64_t qsum = s.quality_sum(schema);
     const double bases = static_cast<double>(s.bases());
     table.begin_row();
@@ -143,10 +143,8 @@ int run_stats(const CommonOptions& o) {
     j.add("q20_bases", q20);
     j.add("q30_bases", q30);
     j.add("quality_sum", qsum);
-    std::map<int, uint64_t> qhist;
-    for (int v = 0; v < 256; ++v)
-      if (s.quality_histogram()[v]) qhist[v] = s.quality_histogram()[v];
-    j.add_raw("quality_histogram", json_map(qhist));
+    j.add("quality_lo", s.quality_lo() <= s.quality_hi() ? s.quality_lo() : 0);
+    j.add("quality_hi", s.quality_hi());
     j.add_raw("length_histogram", json_map(s.length_histogram()));
     j.add_raw("position_quality_sum", json_array(s.position_quality_sums(schema)));
     j.add_raw("position_count", json_array(s.position_counts()));

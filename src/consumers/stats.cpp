@@ -12,24 +12,6 @@ constexpr uint64_t kShortLengthLimit = 65536;
 // 16-bit per-position lanes hold 256 reads of any byte value (255 * 256 < 65536).
 constexpr unsigned kReadsPerFlush = 256;
 
-// Adds the byte-value histogram of [p, p+n) to `out`. Four interleaved tables avoid the
-// store-to-load stall when neighbouring bytes are equal (homopolymers, quality runs).
-void add_histogram(std::string_view bytes, std::array<uint64_t, 256>& out) {
-  uint32_t t[4][256] = {};
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  std::size_t n = bytes.size();
-  // uint32 lanes are safe: one batch holds far fewer than 4 Gi bytes per table.
-  std::size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    ++t[0][p[i]];
-    ++t[1][p[i + 1]];
-    ++t[2][p[i + 2]];
-    ++t[3][p[i + 3]];
-  }
-  for (; i < n; ++i) ++t[0][p[i]];
-  for (int v = 0; v < 256; ++v) out[v] += uint64_t{t[0][v]} + t[1][v] + t[2][v] + t[3][v];
-}
-
 using Bytes16 = uint8_t __attribute__((vector_size(16)));
 
 // Counts A, C, G, T and N (either case) in `bytes` into counts[0..4]. GCC vector types compile
@@ -60,6 +42,52 @@ void count_bases(std::string_view bytes, uint64_t counts[5]) {
   }
 }
 
+using Words8 = uint16_t __attribute__((vector_size(16)));
+
+constexpr uint8_t kQualityThresholds[4] = {33 + 20, 33 + 30, 64 + 20, 64 + 30};
+
+// One pass over a quality arena: sum of bytes, bytes at or above each threshold, min and max.
+// Per 16 bytes: 4 compares into byte counters (widened every 255 rounds) and two 16-bit adds
+// for the sum (even and odd bytes), which hold 255 rounds of 255 without overflow.
+void count_qualities(std::string_view bytes, uint64_t at_least[4], uint64_t& sum, uint8_t& lo, uint8_t& hi) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  std::size_t n = bytes.size();
+  Bytes16 vlo, vhi;
+  for (int i = 0; i < 16; ++i) {
+    vlo[i] = lo;
+    vhi[i] = hi;
+  }
+  while (n >= 16) {
+    Bytes16 count[4] = {};
+    Words8 even = {}, odd = {};
+    const std::size_t rounds = std::min<std::size_t>(n / 16, 255);
+    for (std::size_t r = 0; r < rounds; ++r, p += 16) {
+      Bytes16 v;
+      std::memcpy(&v, p, 16);
+      vlo = v < vlo ? v : vlo;
+      vhi = v > vhi ? v : vhi;
+      for (int t = 0; t < 4; ++t) count[t] -= reinterpret_cast<Bytes16>(v >= kQualityThresholds[t]);
+      const Words8 w = reinterpret_cast<Words8>(v);
+      even += w & 0xff;
+      odd += w >> 8;
+    }
+    n -= rounds * 16;
+    for (int lane = 0; lane < 16; ++lane)
+      for (int t = 0; t < 4; ++t) at_least[t] += count[t][lane];
+    for (int lane = 0; lane < 8; ++lane) sum += uint64_t{even[lane]} + odd[lane];
+  }
+  for (int i = 0; i < 16; ++i) {
+    lo = std::min(lo, vlo[i]);
+    hi = std::max(hi, vhi[i]);
+  }
+  for (; n > 0; --n, ++p) {
+    for (int t = 0; t < 4; ++t) at_least[t] += *p >= kQualityThresholds[t];
+    sum += *p;
+    lo = std::min(lo, *p);
+    hi = std::max(hi, *p);
+  }
+}
+
 }  // namespace
 
 void FastqStats::add_position_sums(const char* qual, std::size_t len) {
@@ -84,7 +112,7 @@ void FastqStats::flush_position_sums() {
 
 void FastqStats::consume(const FastqBatch& batch) {
   count_bases(batch.sequences(), base_counts_);
-  add_histogram(batch.qualities(), qual_hist_);
+  count_qualities(batch.qualities(), qual_at_least_, qual_byte_sum_, qual_lo_, qual_hi_);
   const std::vector<uint32_t>& ends = batch.sequence_ends();
   const char* quals = batch.qualities().data();
   uint32_t start = 0;
@@ -111,7 +139,10 @@ void FastqStats::merge(const FastqStats& other) {
   bases_ += other.bases_;
   min_length_ = std::min(min_length_, other.min_length_);
   max_length_ = std::max(max_length_, other.max_length_);
-  for (int v = 0; v < 256; ++v) qual_hist_[v] += other.qual_hist_[v];
+  for (int t = 0; t < 4; ++t) qual_at_least_[t] += other.qual_at_least_[t];
+  qual_byte_sum_ += other.qual_byte_sum_;
+  qual_lo_ = std::min(qual_lo_, other.qual_lo_);
+  qual_hi_ = std::max(qual_hi_, other.qual_hi_);
   for (int b = 0; b < 5; ++b) base_counts_[b] += other.base_counts_[b];
   if (short_lengths_.size() < other.short_lengths_.size())
     short_lengths_.resize(other.short_lengths_.size(), 0);
@@ -125,16 +156,16 @@ void FastqStats::merge(const FastqStats& other) {
 }
 
 uint64_t FastqStats::quality_sum(QualitySchema schema) const noexcept {
-  const int offset = quality_offset(schema);
-  int64_t sum = 0;
-  for (int v = 0; v < 256; ++v) sum += static_cast<int64_t>(qual_hist_[v]) * (v - offset);
-  return sum < 0 ? 0 : static_cast<uint64_t>(sum);
+  const uint64_t floor = static_cast<uint64_t>(quality_offset(schema)) * bases_;
+  return qual_byte_sum_ > floor ? qual_byte_sum_ - floor : 0;
 }
 
-uint64_t FastqStats::bases_with_quality_at_least(QualitySchema schema, int min_score) const noexcept {
-  uint64_t count = 0;
-  for (int v = std::max(0, quality_offset(schema) + min_score); v < 256; ++v) count += qual_hist_[v];
-  return count;
+uint64_t FastqStats::q20_bases(QualitySchema schema) const noexcept {
+  return qual_at_least_[quality_offset(schema) == 33 ? 0 : 2];
+}
+
+uint64_t FastqStats::q30_bases(QualitySchema schema) const noexcept {
+  return qual_at_least_[quality_offset(schema) == 33 ? 1 : 3];
 }
 
 std::map<uint64_t, uint64_t> FastqStats::length_histogram() const {

@@ -37,8 +37,8 @@ void expect_equal(const FastqStats& got, const RefStats& want, QualitySchema sch
     EXPECT_GT(got.quality_lo(), got.quality_hi());
   }
   EXPECT_EQ(got.quality_sum(schema), want.qual_sum);
-  EXPECT_EQ(got.bases_with_quality_at_least(schema, 20), want.q20);
-  EXPECT_EQ(got.bases_with_quality_at_least(schema, 30), want.q30);
+  EXPECT_EQ(got.q20_bases(schema), want.q20);
+  EXPECT_EQ(got.q30_bases(schema), want.q30);
   EXPECT_EQ(got.length_histogram(), want.hist);
   // Per-position arrays: at least max_length entries, nothing counted beyond it.
   const std::vector<uint64_t> sums = got.position_quality_sums(schema);
@@ -72,7 +72,11 @@ void expect_identical(const FastqStats& x, const FastqStats& y, QualitySchema sc
   EXPECT_EQ(x.g(), y.g());
   EXPECT_EQ(x.t(), y.t());
   EXPECT_EQ(x.n(), y.n());
-  EXPECT_EQ(x.quality_histogram(), y.quality_histogram());
+  for (const QualitySchema q : {QualitySchema::sanger, QualitySchema::illumina_1_3}) {
+    EXPECT_EQ(x.q20_bases(q), y.q20_bases(q));
+    EXPECT_EQ(x.q30_bases(q), y.q30_bases(q));
+    EXPECT_EQ(x.quality_sum(q), y.quality_sum(q));
+  }
   EXPECT_EQ(x.quality_lo(), y.quality_lo());
   EXPECT_EQ(x.quality_hi(), y.quality_hi());
   EXPECT_EQ(x.length_histogram(), y.length_histogram());
@@ -129,8 +133,8 @@ TEST(Stats, q20_q30_thresholds_exact) {
   TempDir dir;
   const std::string path = dir.write("q.fq", "@r\nACGTA\n+\n45=?~\n");
   const FastqStats s = stats_of(path);
-  EXPECT_EQ(s.bases_with_quality_at_least(QualitySchema::sanger, 20), 4u);
-  EXPECT_EQ(s.bases_with_quality_at_least(QualitySchema::sanger, 30), 2u);
+  EXPECT_EQ(s.q20_bases(QualitySchema::sanger), 4u);
+  EXPECT_EQ(s.q30_bases(QualitySchema::sanger), 2u);
   EXPECT_EQ(s.quality_sum(QualitySchema::sanger), 19u + 20 + 28 + 30 + 93);
 }
 
