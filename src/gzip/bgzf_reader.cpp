@@ -15,16 +15,13 @@
 #include <new>
 
 #include "fqpipe/error.hpp"
+#include "gzip/gzip_header.hpp"
 
 namespace fqpipe::gzip {
 namespace {
 
 // Thrown inside a worker to give up a run nobody will read (destructor, or an earlier failure).
 struct Cancelled {};
-
-uint32_t le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
 
 [[noreturn]] void fail_io(const std::string& file, const std::string& what) {
   ErrorPosition at;
@@ -165,7 +162,7 @@ void BgzfReader::decode_run(BgzfRun& run, uint64_t seq, BlockInflater& inflater)
     char* out = run.out.data() + out_offset;
     const InflateResult r = inflater.inflate(block + b.header_size, deflate_size, out, b.isize);
     if (r.status == InflateStatus::ok && r.out_size == b.isize && r.in_used == deflate_size &&
-        r.crc == le32(block + b.block_size - 8)) {
+        r.crc == load_le32(block + b.block_size - 8)) {
       out_offset += b.isize;
       continue;
     }
@@ -190,7 +187,7 @@ void BgzfReader::decode_run(BgzfRun& run, uint64_t seq, BlockInflater& inflater)
     }
     char msg[128];
     std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x",
-                  member.c_str(), le32(block + b.block_size - 8), r.crc);
+                  member.c_str(), load_le32(block + b.block_size - 8), r.crc);
     fail(run, i, decoded_byte, msg);
   }
 }

@@ -30,10 +30,6 @@ constexpr std::size_t kPlainInputBytes = std::size_t{256} << 10;
 // A non-BGZF member's text goes out in pieces of chunk_bytes, but never more than this.
 constexpr std::size_t kMaxPlainPiece = std::size_t{64} << 20;
 
-uint32_t le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
 }  // namespace
 
 BgzfScanner::BgzfScanner(int fd, uint64_t file_size, std::string file, std::size_t chunk_bytes)
@@ -165,7 +161,7 @@ ScanResult BgzfScanner::scan_blocks(BgzfRun& run) {
            at, decoded_offset_);
     }
     ensure(run, off + block_size);
-    const uint32_t isize = le32(run.in.data() + off + block_size - 4);
+    const uint32_t isize = load_le32(run.in.data() + off + block_size - 4);
     if (isize > kMaxBgzfIsize) {  // not what a BGZF writer makes: inflate it as plain gzip
       if (!run.blocks.empty()) break;
       start_plain(h.size, block_size);
@@ -267,17 +263,8 @@ void BgzfScanner::finish_plain() {
   uint8_t t[8];
   if (read_at(trailer, t, 8) != 8)
     fail("truncated gzip trailer (stream ends inside the crc32/isize)", trailer, decoded_offset_);
-  if (le32(t) != p.crc) {
-    char msg[96];
-    std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x",
-                  member.c_str(), le32(t), p.crc);
-    fail(msg, trailer, decoded_offset_);
-  }
-  if (le32(t + 4) != static_cast<uint32_t>(p.decoded)) {
-    fail("isize mismatch in " + member + ": stored " + std::to_string(le32(t + 4)) +
-             ", decoded " + std::to_string(static_cast<uint32_t>(p.decoded)) + " (mod 2^32)",
-         trailer + 4, decoded_offset_);
-  }
+  const TrailerCheck check = check_gzip_trailer(t, members_ + 1, p.crc, p.decoded);
+  if (!check.ok()) fail(check.reason, trailer + check.offset_in_trailer, decoded_offset_);
   if (p.bgzf_size != 0 && trailer + 8 != p.start + p.bgzf_size) {
     fail("bgzf block size field of " + member + " says " + std::to_string(p.bgzf_size) +
              " bytes, its deflate data and trailer take " + std::to_string(trailer + 8 - p.start),

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <initializer_list>
 
 namespace fqpipe::gzip {
@@ -72,6 +73,25 @@ GzipHeader parse_gzip_header(const uint8_t* data, std::size_t size) noexcept {
   h.status = HeaderStatus::ok;
   h.size = pos;
   return h;
+}
+
+TrailerCheck check_gzip_trailer(const uint8_t* trailer, uint64_t member_no, uint32_t crc,
+                                uint64_t decoded_bytes) {
+  TrailerCheck check;
+  const uint32_t stored_crc = load_le32(trailer);
+  const uint32_t stored_isize = load_le32(trailer + 4);
+  const std::string member = "gzip member " + std::to_string(member_no);
+  if (stored_crc != crc) {
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x", member.c_str(),
+                  stored_crc, crc);
+    check.reason = msg;
+  } else if (stored_isize != static_cast<uint32_t>(decoded_bytes)) {
+    check.reason = "isize mismatch in " + member + ": stored " + std::to_string(stored_isize) +
+                   ", decoded " + std::to_string(static_cast<uint32_t>(decoded_bytes)) + " (mod 2^32)";
+    check.offset_in_trailer = 4;
+  }
+  return check;
 }
 
 }  // namespace fqpipe::gzip

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace fqpipe::gzip {
 
@@ -23,6 +24,23 @@ struct GzipHeader {
 
 /// Parses the header at the start of [data, data + size).
 GzipHeader parse_gzip_header(const uint8_t* data, std::size_t size) noexcept;
+
+/// A little-endian 32-bit field (RFC 1952 §2.1: gzip stores integers least significant first).
+inline uint32_t load_le32(const uint8_t* p) noexcept {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
+}
+
+/// What a member's 8-byte trailer (CRC32, ISIZE; RFC 1952 §2.3.1) says against what was decoded.
+struct TrailerCheck {
+  std::string reason;              ///< empty when the trailer agrees
+  unsigned offset_in_trailer = 0;  ///< 0 for a CRC32 mismatch, 4 for an ISIZE mismatch
+  bool ok() const noexcept { return reason.empty(); }
+};
+
+/// Checks the trailer at `trailer` of member `member_no` (1-based) against the CRC32 and the
+/// byte count of its decoded data. The one wording of these errors, for every decoder.
+TrailerCheck check_gzip_trailer(const uint8_t* trailer, uint64_t member_no, uint32_t crc,
+                                uint64_t decoded_bytes);
 
 /// True when the span starts with the gzip magic 1f 8b.
 inline bool has_gzip_magic(const uint8_t* data, std::size_t size) noexcept {

@@ -24,10 +24,6 @@ const char* isal_reason(int code) {
   }
 }
 
-uint32_t le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
 }  // namespace
 
 GzipSource::GzipSource(std::unique_ptr<io::ByteSource> raw, std::string file)
@@ -86,21 +82,8 @@ void GzipSource::finish_member() {
   const std::size_t buffered = static_cast<std::size_t>(inflate_->read_in_length) / 8;
   in_pos_ = static_cast<std::size_t>(inflate_->next_in - in_.data()) - buffered;
   if (!fill(8)) fail("truncated gzip trailer (stream ends inside the crc32/isize)", comp_offset());
-  const uint32_t stored_crc = le32(in_.data() + in_pos_);
-  const uint32_t stored_size = le32(in_.data() + in_pos_ + 4);
-  const uint32_t crc = inflate_->crc;
-  if (stored_crc != crc) {
-    char msg[128];
-    std::snprintf(msg, sizeof msg, "crc32 mismatch in gzip member %llu: stored %08x, computed %08x",
-                  static_cast<unsigned long long>(members_ + 1), stored_crc, crc);
-    fail(msg, comp_offset());
-  }
-  if (stored_size != static_cast<uint32_t>(member_out_)) {
-    fail("isize mismatch in gzip member " + std::to_string(members_ + 1) + ": stored " +
-             std::to_string(stored_size) + ", decoded " +
-             std::to_string(static_cast<uint32_t>(member_out_)) + " (mod 2^32)",
-         comp_offset() + 4);
-  }
+  const TrailerCheck check = check_gzip_trailer(in_.data() + in_pos_, members_ + 1, inflate_->crc, member_out_);
+  if (!check.ok()) fail(check.reason, comp_offset() + check.offset_in_trailer);
   in_pos_ += 8;
   ++members_;
   state_ = State::trailer;

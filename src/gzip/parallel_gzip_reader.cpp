@@ -39,10 +39,6 @@ struct ParallelGzipReader::OutputItem {
 
 namespace {
 
-uint32_t le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
-}
-
 // The last <= 32 KiB of `window` followed by `bytes`.
 void slide_window(std::vector<uint8_t>& window, std::span<const uint8_t> bytes) {
   if (bytes.size() >= deflate_window_size) {
@@ -349,8 +345,8 @@ void ParallelGzipReader::front_loop() {
         fail("truncated gzip trailer (stream ends inside the crc32/isize)", std::min<uint64_t>(trailer, comp_.size()));
       auto end = std::make_unique<OutputItem>();
       end->kind = OutputItem::Kind::member_end;
-      end->stored_crc = le32(comp_.data() + trailer);
-      end->stored_isize = le32(comp_.data() + trailer + 4);
+      end->stored_crc = load_le32(comp_.data() + trailer);
+      end->stored_isize = load_le32(comp_.data() + trailer + 4);
       end->member_no = member_no;
       end->comp_byte = trailer;
       push(std::move(end));
@@ -403,27 +399,14 @@ const io::TextBuffer* ParallelGzipReader::next() {
         error_ = item.error;
         std::rethrow_exception(error_);
       case OutputItem::Kind::member_end: {
-        if (item.stored_crc != member_crc_) {
-          char msg[128];
-          std::snprintf(msg, sizeof msg, "crc32 mismatch in gzip member %llu: stored %08x, computed %08x",
-                        static_cast<unsigned long long>(item.member_no), item.stored_crc, member_crc_);
+        const TrailerCheck check = check_gzip_trailer(comp_.data() + item.comp_byte, item.member_no,
+                                                      member_crc_, member_bytes_);
+        if (!check.ok()) {
           ErrorPosition at;
           at.file = file_;
-          at.comp_byte = static_cast<int64_t>(item.comp_byte);
+          at.comp_byte = static_cast<int64_t>(item.comp_byte + check.offset_in_trailer);
           at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-          error_ = std::make_exception_ptr(Error(ErrorKind::data, msg, at));
-          std::rethrow_exception(error_);
-        }
-        if (item.stored_isize != static_cast<uint32_t>(member_bytes_)) {
-          ErrorPosition at;
-          at.file = file_;
-          at.comp_byte = static_cast<int64_t>(item.comp_byte + 4);
-          at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-          error_ = std::make_exception_ptr(
-              Error(ErrorKind::data,
-                    "isize mismatch in gzip member " + std::to_string(item.member_no) + ": stored " +
-                        std::to_string(item.stored_isize) + ", decoded " +
-                        std::to_string(static_cast<uint32_t>(member_bytes_)) + " (mod 2^32)", at));
+          error_ = std::make_exception_ptr(Error(ErrorKind::data, check.reason, at));
           std::rethrow_exception(error_);
         }
         member_crc_ = 0;
