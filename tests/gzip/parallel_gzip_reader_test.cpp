@@ -135,7 +135,8 @@ struct Outcome {
 // Reads `path` to the end (or the first error) on another thread. A hang ends the program
 // (a hung reader cannot be joined) after keeping the input as $TMPDIR/fqpipe-parallel-hang.gz
 // and naming the configuration, so the hang can be reproduced with the CLI.
-Outcome decode(const std::string& path, unsigned threads, std::size_t chunk_bytes) {
+Outcome decode(const std::string& path, unsigned threads, std::size_t chunk_bytes,
+               int deadline_seconds = kDeadlineSeconds) {
   auto run = [path, threads, chunk_bytes] {
     Outcome r;
     try {
@@ -154,7 +155,7 @@ Outcome decode(const std::string& path, unsigned threads, std::size_t chunk_byte
     return r;
   };
   auto fut = std::async(std::launch::async, run);
-  if (fut.wait_for(std::chrono::seconds(kDeadlineSeconds)) != std::future_status::ready) {
+  if (fut.wait_for(std::chrono::seconds(deadline_seconds)) != std::future_status::ready) {
     const char* tmp = std::getenv("TMPDIR");
     const std::string kept = std::string(tmp && *tmp ? tmp : "/tmp") + "/fqpipe-parallel-hang.gz";
     run_shell("cp " + shell_quote(path) + " " + shell_quote(kept));
@@ -551,6 +552,34 @@ const std::string& small_gz() {
 TEST(ParallelGzipConcurrency, small_multi_chunk_file_matches_zlib) {
   // Hazard: data races between the front, the speculative threads and next() (TSan).
   expect_matches_zlib(small_gz(), "small file", {32 * kKiB, 128 * kKiB}, {2, 3, 8});
+}
+
+TEST(ParallelGzipConcurrency, full_flush_stream_front_meets_byte_aligned_speculative_start) {
+  // Hazard: Z_FULL_FLUSH writes an empty stored block every 64 KiB; a speculative start can be
+  // byte-aligned where ISA-L, fed exactly up to it, does not rest (it keeps a block's last bits
+  // until it sees more input). The front, fed up to that very byte again and again, must still
+  // make progress (it spun forever at 7c02fd0, e.g. 3 threads, 32 KiB chunks). Several seeds,
+  // so that flush points fall on many different bit positions.
+  TempDir dir;
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    GenOptions o;
+    o.seed = seed;
+    o.records = 2000;
+    o.min_length = o.max_length = 150;
+    o.n_fraction = 0;
+    o.qual_lo = '#';
+    o.qual_hi = 'F';
+    const std::string text = generate_fastq(o).text;
+    const std::string gz = zlib_gzip(text, 6, Z_DEFAULT_STRATEGY, Z_FULL_FLUSH, 64 * kKiB);
+    const std::string path = dir.write("full_flush.gz", gz);
+    const std::string expected = gunzip(gz);
+    for (unsigned threads : {2u, 3u, 8u}) {
+      const std::string where = config("full flush, seed " + std::to_string(seed), threads, 32 * kKiB);
+      const Outcome r = decode(path, threads, 32 * kKiB, 30);
+      ASSERT_FALSE(r.error) << where << ": " << r.error->what();
+      ASSERT_TRUE(r.bytes == expected) << where;
+    }
+  }
 }
 
 TEST(ParallelGzipConcurrency, same_output_on_repeated_runs) {
