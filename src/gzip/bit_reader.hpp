@@ -43,6 +43,8 @@ class BitReader {
   }
   // The branch-free refill of hot loops, valid while can_refill_fast(): never pads, never overruns.
   bool can_refill_fast() const { return static_cast<size_t>(end() - next_) >= 8; }
+  // True while `refills` fast refills in a row are valid (each advances at most 7 bytes).
+  bool can_refill_fast(unsigned refills) const { return static_cast<size_t>(end() - next_) >= 8 + 7 * (refills - 1); }
   void refill_fast() {
     uint64_t word;
     std::memcpy(&word, next_, 8);  // little-endian hosts only (x86-64, aarch64)

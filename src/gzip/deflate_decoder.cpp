@@ -3,39 +3,122 @@
 #include "gzip/deflate_decoder.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 
 namespace fqpipe::gzip {
 namespace {
 
-// One hot-loop iteration writes at most 258 elements plus the overshoot of a 16-byte copy.
-constexpr size_t write_margin = 258 + 32;
+// Literal entries decoded per refill in the hot loop (decode_symbols).
+constexpr unsigned primary_literal_runs = 4;
+// Widest write of one hot-loop step past the `pos` it starts at: its literal entries (two slots
+// each), then a 258-element match rounded up to copy_match's 32-byte step. Every output buffer
+// keeps this many elements spare past the loop's pos_limit.
+constexpr size_t write_margin = 2 * primary_literal_runs + 258 + 32;
+// Most refills in one hot-loop step (decode_symbols); its fast variant runs while that many fit.
+constexpr unsigned refills_per_step = 3;
 // Fewest elements decoded between two marker scans in 16-bit mode (scan calls are not free).
 constexpr size_t min_scan_step = 4096;
 
-// Copies a match of `length` elements from `distance` back. Overlapping sources are the point of
-// LZ77: a distance below the 16-byte stride repeats a short pattern, handled element by element
-// (distance 1, runs of one symbol such as quality strings, is filled directly).
+using ByteVec = uint8_t __attribute__((vector_size(16)));
+
+// Shuffle masks that repeat the first d elements of a 16-byte load across all 16 bytes, and the
+// largest multiple of d that fits in 16 bytes, for each distance d below the stride (in elements).
+template <typename T>
+struct PatternTables {
+  static constexpr size_t stride = 16 / sizeof(T);
+  uint8_t mask[stride][16] = {};
+  uint8_t step[stride] = {};
+  constexpr PatternTables() {
+    for (size_t d = 1; d < stride; ++d) {
+      for (size_t i = 0; i < 16; ++i) mask[d][i] = static_cast<uint8_t>((i / sizeof(T)) % d * sizeof(T) + i % sizeof(T));
+      step[d] = static_cast<uint8_t>(stride / d * d);
+    }
+  }
+};
+template <typename T>
+constexpr PatternTables<T> pattern_tables{};
+
+inline ByteVec load16(const void* p) {
+  ByteVec v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+inline void store16(void* p, ByteVec v) { std::memcpy(p, &v, 16); }
+
+// Copies a match of `length` (3..258) elements from `distance` back. Overlapping sources are the
+// point of LZ77, so the copy works in 16-byte steps whose source is complete before they load it:
+//   distance >= 2 strides: 32 bytes unconditionally (covers the common 3..16-element FASTQ match in
+//     16-bit mode without a loop; a branch to copy only 16 bytes for <= 8 elements mispredicts:
+//     reads_1.fastq.gz unknown-window 1018 -> 855 MB/s, deflate_decode_bench BM_real_unknown_window),
+//     then 32-byte steps;
+//   one stride <= distance < 2 strides: 16-byte steps;
+//   distance < one stride (runs, short repeats in quality strings): one 16-byte load shuffled into
+//     the repeating pattern, stored at steps of the largest multiple of the period that fits.
+// Writes at most length + 2 strides - 1 elements past dst (asserted against write_margin).
+// out[i] = v[mask[i]]: one pshufb under GCC. Clang has no variable-mask __builtin_shuffle (it
+// builds only the fuzz targets), so it gets the same result byte by byte.
+inline ByteVec gather16(ByteVec v, ByteVec mask) {
+#if defined(__clang__)
+  ByteVec out;
+  for (int i = 0; i < 16; ++i) out[i] = v[mask[i] & 15];
+  return out;
+#else
+  return __builtin_shuffle(v, mask);
+#endif
+}
+
 template <typename T>
 inline void copy_match(T* dst, size_t distance, unsigned length) {
   constexpr size_t stride = 16 / sizeof(T);
+  static_assert(write_margin >= 2 * primary_literal_runs + 258 + 2 * stride - 1);
   const T* src = dst - distance;
   T* const end = dst + length;
-  if (distance >= stride) {
+  if (distance >= 2 * stride) [[likely]] {
+    const ByteVec a = load16(src);
+    const ByteVec b = load16(src + stride);
+    store16(dst, a);
+    store16(dst + stride, b);
+    if (length > 2 * stride) [[unlikely]] {
+      dst += 2 * stride;
+      src += 2 * stride;
+      do {
+        const ByteVec c = load16(src);
+        const ByteVec d = load16(src + stride);
+        store16(dst, c);
+        store16(dst + stride, d);
+        dst += 2 * stride;
+        src += 2 * stride;
+      } while (dst < end);
+    }
+  } else if (distance >= stride) {
     do {
-      std::memcpy(dst, src, 16);  // whole source chunk lies before dst: no overlap within a copy
+      store16(dst, load16(src));
       dst += stride;
       src += stride;
     } while (dst < end);
-  } else if (distance == 1) {
-    T run[stride];
-    std::fill_n(run, stride, *src);
-    do {
-      std::memcpy(dst, run, 16);
-      dst += stride;
-    } while (dst < end);
   } else {
-    while (dst < end) *dst++ = *src++;
+    // The load reads up to stride - distance elements at and after dst (not yet written, inside
+    // the margin); the shuffle only picks the distance elements before dst.
+    const ByteVec pattern = gather16(load16(src), load16(pattern_tables<T>.mask[distance]));
+    const size_t step = pattern_tables<T>.step[distance];
+    do {
+      store16(dst, pattern);
+      dst += step;
+    } while (dst < end);
+  }
+}
+
+// Stores the one or two literals of a literal entry as one unaligned write of two elements.
+template <typename T>
+inline void store_literals(T* dst, uint32_t e) {
+  const uint32_t pair = huffman_entry::payload(e);  // first literal in bits 0..7, second in 8..15
+  if constexpr (sizeof(T) == 1) {
+    const auto two = static_cast<uint16_t>(pair);
+    std::memcpy(dst, &two, 2);
+  } else {
+    const uint32_t two = (pair & 0xFF) | ((pair & 0xFF00) << 8);
+    std::memcpy(dst, &two, 4);
   }
 }
 
@@ -181,17 +264,18 @@ DeflateStatus DeflateDecoder::decode_compressed(State& st, const LiteralLengthTa
     // Stop a slice once the output passes the cap, so the check above fires.
     const uint64_t room_under_cap = st.limits.max_output - std::min(st.limits.max_output, st.output_size());
     if (room_under_cap < limit - st.pos) limit = st.pos + static_cast<size_t>(room_under_cap) + 1;
+    assert(limit + write_margin <= capacity);  // every write of decode_symbols stays in the buffer
     Progress p;
     if (st.wide) {
       const size_t next_scan = std::max(st.last_marker_end + deflate_window_size, st.pos + min_scan_step);
       limit = std::min(limit, next_scan);
       p = decode_symbols<uint16_t, false>(st, st.out.symbols_.data(), st.pos, limit, litlen, dist);
-      if (p == Progress::checkpoint && !st.in.can_refill_fast() && st.pos < limit) {
+      if (p == Progress::checkpoint && !st.in.can_refill_fast(refills_per_step) && st.pos < limit) {
         p = decode_symbols<uint16_t, true>(st, st.out.symbols_.data(), st.pos, limit, litlen, dist);
       }
     } else {
       p = decode_symbols<uint8_t, false>(st, st.out.bytes_.data(), st.pos, limit, litlen, dist);
-      if (p == Progress::checkpoint && !st.in.can_refill_fast() && st.pos < limit) {
+      if (p == Progress::checkpoint && !st.in.can_refill_fast(refills_per_step) && st.pos < limit) {
         p = decode_symbols<uint8_t, true>(st, st.out.bytes_.data(), st.pos, limit, litlen, dist);
       }
     }
@@ -201,45 +285,79 @@ DeflateStatus DeflateDecoder::decode_compressed(State& st, const LiteralLengthTa
   }
 }
 
-// The hot loop. Phases of one iteration:
-//   1. refill the bit buffer (one unaligned load; the careful variant pads and checks truncation),
-//   2. look up the literal/length entry (subtable only for codes longer than 11 bits),
-//   3. literal (or pair of literals): store both slots unconditionally, advance by 1 or 2, loop,
+// The hot loop. The chain that limits it runs through the table loads: entry -> consume its bits ->
+// next entry. Refills stay off that chain: each looks up the next entry with the bits already in
+// the buffer first, and ORs new bits in behind it. Phases of one iteration (e, the primary
+// literal/length entry for the current bits, is looked up on entry; >= 12 bits are valid):
+//   1. refill (the careful variant pads past the end and checks truncation),
+//   2. literal entries (one or two literals each): store both slots with one write, consume, look
+//      up the next; up to four per refill (each takes <= 11 of the >= 56 bits, so the lookup after
+//      the fourth still sees >= 12); a non-literal entry then gets a refill (>= 56 bits again),
+//   3. subtable entry for codes longer than 11 bits (a long literal is stored and the loop goes on),
 //   4. end of block or invalid code: leave,
-//   5. length = base + extra bits, both from the entry, consumed in one shift,
-//   6. distance entry, base + extra, check it against the history in the buffer,
-//   7. copy the match (16-byte strides, or a run for distance 1).
-// 56 bits after a refill cover a length (15+5 bits) and a distance (15+13 bits), so one refill per
-// iteration suffices.
+//   5. length = base + extra bits, both from the entry, consumed in one shift (<= 20 bits),
+//   6. distance entry looked up (>= 36 bits left), then a refill, then its subtable and extra bits
+//      (<= 28 bits: >= 28 stay), checked against the history in the buffer,
+//   7. the next primary entry looked up, then the match copied (copy_match).
+// A step may pass pos_limit by up to write_margin elements.
 template <typename T, bool NearEnd>
 DeflateDecoder::Progress DeflateDecoder::decode_symbols(State& st, T* out, size_t& pos_ref, size_t pos_limit,
                                                         const LiteralLengthTable& litlen,
                                                         const DistanceTable& dist) {
   using namespace huffman_entry;
+  constexpr unsigned primary_bits = LiteralLengthTable::primary_bits;
+  static_assert((primary_literal_runs + 1) * primary_bits <= BitReader::min_bits_after_refill);
+  // A length code with extra bits (<= 20) leaves enough for the distance's primary lookup, and a
+  // distance with extra bits (<= 28, after the mid-match refill) enough for the next primary lookup.
+  static_assert(BitReader::min_bits_after_refill - 20 >= DistanceTable::primary_bits);
+  static_assert(BitReader::min_bits_after_refill - 28 >= primary_bits + 1);
   BitReader in = st.in;  // a local copy lives in registers
   size_t pos = pos_ref;
+  const uint32_t* const litlen_primary = litlen.primary();
+  const uint32_t* const dist_primary = dist.primary();
   Progress result = Progress::checkpoint;
-  while (pos < pos_limit) {
+  const auto refill = [&in]() {
     if constexpr (NearEnd) {
       in.refill();
-      if (in.overran()) {
+    } else {
+      in.refill_fast();
+    }
+  };
+  const auto primary_entry = [&in, litlen_primary]() {
+    return litlen_primary[in.bits() & LiteralLengthTable::primary_mask];
+  };
+  if (pos < pos_limit) in.refill();
+  uint32_t e = primary_entry();
+  while (pos < pos_limit) {
+    if constexpr (NearEnd) {
+      if (in.overran()) [[unlikely]] {
         symbol_error_ = DeflateStatus::truncated_input;
         result = Progress::error;
         break;
       }
     } else {
-      if (!in.can_refill_fast()) break;
-      in.refill_fast();
+      if (!in.can_refill_fast(refills_per_step)) [[unlikely]] break;
     }
-    uint64_t bits = in.bits();
-    uint32_t e = litlen.primary()[bits & LiteralLengthTable::primary_mask];
-    if (e & subtable) [[unlikely]] e = litlen.subtable_entry(e, bits);
+    refill();
     if (e & literal) {
-      out[pos] = static_cast<T>((e >> payload_shift) & 0xFF);
-      out[pos + 1] = static_cast<T>(e >> (payload_shift + 8));
-      pos += 1 + ((e & two_literals) != 0);
-      in.consume(total_bits(e));
-      continue;
+      unsigned runs = 0;
+      do {
+        store_literals(out + pos, e);
+        pos += 1 + ((e & two_literals) != 0);
+        in.consume(total_bits(e));
+        e = primary_entry();
+      } while ((e & literal) && ++runs < primary_literal_runs);
+      if (e & literal) continue;  // four literal entries done: refill at the top
+      refill();
+    }
+    if (e & subtable) [[unlikely]] {
+      e = litlen.subtable_entry(e, in.bits());
+      if (e & literal) {
+        out[pos++] = static_cast<T>(payload(e));
+        in.consume(total_bits(e));
+        e = primary_entry();
+        continue;
+      }
     }
     if (e & exceptional) [[unlikely]] {
       in.consume(total_bits(e));
@@ -251,19 +369,20 @@ DeflateDecoder::Progress DeflateDecoder::decode_symbols(State& st, T* out, size_
       }
       break;
     }
-    const uint32_t length = base_plus_extra(e, bits);
+    const uint32_t length = base_plus_extra(e, in.bits());
     in.consume(total_bits(e));
 
-    bits = in.bits();
-    uint32_t d = dist.primary()[bits & DistanceTable::primary_mask];
-    if (d & subtable) [[unlikely]] d = dist.subtable_entry(d, bits);
+    uint32_t d = dist_primary[in.bits() & DistanceTable::primary_mask];
+    refill();
+    if (d & subtable) [[unlikely]] d = dist.subtable_entry(d, in.bits());
     if (d & exceptional) [[unlikely]] {
       symbol_error_ = DeflateStatus::invalid_distance_symbol;
       result = Progress::error;
       break;
     }
-    const uint32_t distance = base_plus_extra(d, bits);
+    const uint32_t distance = base_plus_extra(d, in.bits());
     in.consume(total_bits(d));
+    e = primary_entry();
     if (distance > pos) [[unlikely]] {
       symbol_error_ = DeflateStatus::distance_beyond_history;
       result = Progress::error;
