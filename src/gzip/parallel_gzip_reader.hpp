@@ -74,7 +74,8 @@ class ParallelGzipReader final : public io::TextSource {
   std::span<const uint8_t> comp_;
   std::string file_;
   std::size_t chunk_bytes_;
-  unsigned ahead_;  // speculative chunks allowed beyond the front's
+  unsigned ahead_;       // speculative chunks allowed beyond the front's
+  unsigned interleave_;  // every interleave_-th chunk is left to the front
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;
