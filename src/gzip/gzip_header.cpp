@@ -75,6 +75,12 @@ GzipHeader parse_gzip_header(const uint8_t* data, std::size_t size) noexcept {
   return h;
 }
 
+std::string check_bgzf_block_size(const GzipHeader& header, uint64_t member_no, uint64_t member_bytes) {
+  if (!header.bgzf || header.bgzf_block_size == member_bytes) return {};
+  return "bgzf block size field of gzip member " + std::to_string(member_no) + " says " +
+         std::to_string(header.bgzf_block_size) + " bytes, the member takes " + std::to_string(member_bytes);
+}
+
 TrailerCheck check_gzip_trailer(const uint8_t* trailer, uint64_t member_no, uint32_t crc,
                                 uint64_t decoded_bytes) {
   TrailerCheck check;

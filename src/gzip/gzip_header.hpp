@@ -42,6 +42,11 @@ struct TrailerCheck {
 TrailerCheck check_gzip_trailer(const uint8_t* trailer, uint64_t member_no, uint32_t crc,
                                 uint64_t decoded_bytes);
 
+/// For a member whose header carries the BGZF size field: the reason text when the member's
+/// real size (header to end of trailer, `member_bytes`) differs from it, else "". Every decoder
+/// checks it, so a damaged BGZF size is an error whatever the thread count.
+std::string check_bgzf_block_size(const GzipHeader& header, uint64_t member_no, uint64_t member_bytes);
+
 /// True when the span starts with the gzip magic 1f 8b.
 inline bool has_gzip_magic(const uint8_t* data, std::size_t size) noexcept {
   return size >= 2 && data[0] == 0x1f && data[1] == 0x8b;

@@ -65,6 +65,7 @@ void GzipSource::start_member() {
     if (h.status == HeaderStatus::invalid) fail(h.reason, comp_offset());
     if (h.status == HeaderStatus::ok) {
       member_start_ = comp_offset();
+      header_ = h;
       in_pos_ += h.size;
       break;
     }
@@ -85,6 +86,8 @@ void GzipSource::finish_member() {
   const TrailerCheck check = check_gzip_trailer(in_.data() + in_pos_, members_ + 1, inflate_->crc, member_out_);
   if (!check.ok()) fail(check.reason, comp_offset() + check.offset_in_trailer);
   in_pos_ += 8;
+  const std::string size_error = check_bgzf_block_size(header_, members_ + 1, comp_offset() - member_start_);
+  if (!size_error.empty()) fail(size_error, member_start_);
   ++members_;
   state_ = State::trailer;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "gzip/gzip_header.hpp"
 #include "io/byte_source.hpp"
 
 struct inflate_state;
@@ -46,6 +47,7 @@ class GzipSource final : public io::ByteSource {
   bool raw_eof_ = false;
   State state_ = State::header;
   uint64_t member_start_ = 0;    // file offset of the current member
+  GzipHeader header_;            // the current member's header
   uint64_t member_out_ = 0;      // bytes the current member has produced
   uint64_t decoded_total_ = 0;
   uint64_t members_ = 0;

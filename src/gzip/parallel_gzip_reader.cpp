@@ -352,6 +352,8 @@ void ParallelGzipReader::front_loop() {
       end->stored_isize = load_le32(comp_.data() + trailer + 4);
       end->member_no = member_no;
       end->comp_byte = trailer;
+      const std::string size_error = check_bgzf_block_size(h, member_no, trailer + 8 - pos_byte);
+      if (!size_error.empty()) fail(size_error, pos_byte);
       push(std::move(end));
       pos_byte = trailer + 8;
       // After a member: another member, the end, or zero padding up to the end (as gzip).
