@@ -31,7 +31,9 @@ struct ParallelGzipReader::OutputItem {
   std::unique_ptr<DeflateChunk> chunk;  // data from a speculative chunk (markers resolved against `window`)
   std::unique_ptr<ByteChunk> bytes;     // data decoded by the front
   std::vector<uint8_t> window;          // data from a speculative chunk: the preceding window
-  bool speculative = false;
+  bool speculative = false;             // markers to replace: `bytes` not yet filled
+  bool resolving = false;               // a thread is replacing the markers (guarded by mutex_)
+  DeflateStatus resolve_status = DeflateStatus::ok;
   uint32_t stored_crc = 0, stored_isize = 0;  // member_end: the trailer
   uint64_t member_no = 0, comp_byte = 0;
   std::exception_ptr error;
@@ -132,8 +134,23 @@ void ParallelGzipReader::speculate_loop() {
           if (k % interleave_ != 0 && !slots_.count(k)) return k;
         return 0;
       };
-      changed_.wait(lock, [&] { return stopping_ || free_guess() != 0; });
+      // Adopted chunks waiting for marker replacement come first: the consumer needs them
+      // next, and doing it here keeps that work off the consumer's thread.
+      auto pending = [&]() -> OutputItem* {
+        for (const auto& item : ready_)
+          if (item->speculative && !item->resolving) return item.get();
+        return nullptr;
+      };
+      changed_.wait(lock, [&] { return stopping_ || pending() || free_guess() != 0; });
       if (stopping_) return;
+      if (OutputItem* item = pending()) {
+        item->resolving = true;
+        lock.unlock();
+        resolve(*item);
+        lock.lock();
+        changed_.notify_all();
+        continue;
+      }
       g = free_guess();
       slots_[g] = std::make_unique<Slot>();
     }
@@ -375,6 +392,22 @@ void ParallelGzipReader::front_loop() {
   }
 }
 
+// Replaces an adopted chunk's markers into a byte buffer. Called with item.resolving set by
+// the caller (so no other thread touches the item); clears `speculative` when done.
+void ParallelGzipReader::resolve(OutputItem& item) {
+  auto bytes = take_bytes();
+  const DeflateChunk& chunk = *item.chunk;
+  const auto symbols = chunk.symbols();
+  bytes->data.grow(chunk.decoded_size() + 1);
+  item.resolve_status = replace_markers(symbols, item.window, {bytes->data.data(), symbols.size()});
+  if (!chunk.bytes().empty())
+    std::memcpy(bytes->data.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());
+  bytes->size = chunk.decoded_size();
+  std::lock_guard lock(mutex_);
+  item.bytes = std::move(bytes);
+  item.speculative = false;
+}
+
 const io::TextBuffer* ParallelGzipReader::next() {
   // After the end or an error nothing more comes from the front: say so again, don't wait.
   if (error_) std::rethrow_exception(error_);
@@ -388,13 +421,22 @@ const io::TextBuffer* ParallelGzipReader::next() {
       }
       current_.reset();
     }
+    bool resolve_here = false;
     {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [&] { return !ready_.empty(); });
       current_ = std::move(ready_.front());
       ready_.pop_front();
       changed_.notify_all();
+      OutputItem& head = *current_;
+      if (head.speculative && !head.resolving) {
+        head.resolving = true;  // nobody took it yet: replace the markers here
+        resolve_here = true;
+      } else {
+        changed_.wait(lock, [&] { return !head.speculative; });
+      }
     }
+    if (resolve_here) resolve(*current_);
     OutputItem& item = *current_;
     switch (item.kind) {
       case OutputItem::Kind::end:
@@ -420,30 +462,17 @@ const io::TextBuffer* ParallelGzipReader::next() {
       }
       case OutputItem::Kind::data: break;
     }
-    const uint8_t* data;
-    std::size_t size;
-    if (!item.speculative) {
-      data = item.bytes->data.data();
-      size = item.bytes->size;
-    } else {
-      const DeflateChunk& chunk = *item.chunk;
-      size = chunk.decoded_size();
-      resolved_.resize(chunk.decoded_size());
-      const auto symbols = chunk.symbols();
-      const DeflateStatus s = replace_markers(symbols, item.window, {resolved_.data(), symbols.size()});
-      if (s != DeflateStatus::ok) {
-        ErrorPosition at;
-        at.file = file_;
-        at.comp_byte = static_cast<int64_t>(chunk.start_bit / 8);
-        at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-        error_ = std::make_exception_ptr(
-            Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(s)), at));
-        std::rethrow_exception(error_);
-      }
-      if (!chunk.bytes().empty())
-        std::memcpy(resolved_.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());
-      data = resolved_.data();
+    if (item.resolve_status != DeflateStatus::ok) {
+      ErrorPosition at;
+      at.file = file_;
+      at.comp_byte = static_cast<int64_t>(item.chunk->start_bit / 8);
+      at.decoded_byte = static_cast<int64_t>(decoded_offset_);
+      error_ = std::make_exception_ptr(
+          Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(item.resolve_status)), at));
+      std::rethrow_exception(error_);
     }
+    const uint8_t* data = item.bytes->data.data();
+    const std::size_t size = item.bytes->size;
     if (size == 0) continue;
     member_crc_ = crc32_gzip_refl(member_crc_, data, size);
     member_bytes_ += size;

@@ -34,8 +34,9 @@ struct ParallelGzipCounters {
 /// first block boundary at or after guess g+1 with markers for the unknown window. The front
 /// thread owns the exact position: when its end bit equals the start of the speculative chunk
 /// ahead, it adopts that chunk (computing only the next 32 KiB window) instead of decoding it;
-/// otherwise it decodes the range itself. Marker replacement and CRC32/ISIZE checks run in the
-/// thread that calls next(), so they overlap decoding. Every member's trailer is verified.
+/// otherwise it decodes the range itself. Markers of adopted chunks are replaced by an idle
+/// speculative thread, or by the thread calling next() if none got to it first; CRC32/ISIZE
+/// checks run in the thread that calls next(). Every member's trailer is verified.
 /// Memory is bounded: at most `threads + 1` speculative chunks and `threads + 2` decoded chunks
 /// waiting for next(), each about 4x chunk_bytes of output.
 class ParallelGzipReader final : public io::TextSource {
@@ -64,6 +65,7 @@ class ParallelGzipReader final : public io::TextSource {
   std::unique_ptr<ByteChunk> take_bytes();
   void push_front_bytes(uint64_t member_no, std::unique_ptr<ByteChunk>& bytes, std::vector<uint8_t>& window);
   void note_front_byte(uint64_t front_byte);
+  void resolve(OutputItem& item);
   void push(std::unique_ptr<OutputItem> item);
   std::unique_ptr<DeflateChunk> take_chunk();
   void give_back(std::unique_ptr<DeflateChunk> chunk);
@@ -93,7 +95,6 @@ class ParallelGzipReader final : public io::TextSource {
 
   // Consumer side (the thread calling next()).
   std::unique_ptr<OutputItem> current_;
-  std::vector<uint8_t> resolved_;
   io::TextBuffer view_;
   uint64_t decoded_offset_ = 0;
   uint32_t member_crc_ = 0;
