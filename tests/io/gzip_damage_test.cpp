@@ -16,12 +16,7 @@ using namespace fqpipe::testlib;
 namespace {
 
 Generated sample(std::size_t records = 4000, uint64_t seed = 21) {
-  GenOptions o;
-  o.records = records;
-  o.seed = seed;
-  o.min_length = 50;
-  o.max_length = 150;
-  return generate_fastq(o);
+  return generate_fastq({.seed = seed, .records = records, .min_length = 50, .max_length = 150});
 }
 
 // Reading `bytes` must fail with a data Error, never return a result.

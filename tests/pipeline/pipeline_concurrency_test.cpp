@@ -24,12 +24,7 @@ namespace {
 constexpr int kDeadline = 120;  // seconds; a hang ends the program (no timing assertion)
 
 Generated sample(std::size_t records = 10000, uint64_t seed = 41) {
-  GenOptions o;
-  o.records = records;
-  o.seed = seed;
-  o.min_length = 0;
-  o.max_length = 150;
-  return generate_fastq(o);
+  return generate_fastq({.seed = seed, .records = records, .min_length = 0, .max_length = 150});
 }
 
 PipelineOptions options(unsigned threads, std::size_t batch_records = 37) {
