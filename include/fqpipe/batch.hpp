@@ -114,6 +114,10 @@ class FastqBatch {
     first_record_no_ = first_record_no;
   }
 
+  /// Sets the global number of the first record, keeping the records: producers that parse
+  /// ahead number their batches once the records before them are counted.
+  void renumber(uint64_t first_record_no) noexcept { first_record_no_ = first_record_no; }
+
   /// Appends a record (copies its bytes). sequence and quality must have equal length.
   void append(std::string_view header, std::string_view sequence, std::string_view quality,
               uint64_t decoded_byte) {

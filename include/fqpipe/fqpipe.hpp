@@ -4,6 +4,7 @@
 
 #include "fqpipe/batch.hpp"
 #include "fqpipe/error.hpp"
+#include "fqpipe/ordered.hpp"
 #include "fqpipe/pipeline.hpp"
 #include "fqpipe/reader.hpp"
 #include "fqpipe/schema.hpp"

@@ -1,5 +1,5 @@
 // fqpipe/pipeline.hpp - runs consumers on every batch of one input in several threads.
-// One producer thread decodes and parses; consumer threads drain a bounded BatchQueue.
+// One producer (SPMC) or several (MPMC) decode and parse; consumer threads drain a bounded queue.
 #pragma once
 
 #include <cstddef>
@@ -20,17 +20,51 @@ struct Progress {
   uint64_t records;           ///< records parsed so far
 };
 
+/// Single producer, or several producers each parsing chunks of the one input.
+enum class PipelineMode : uint8_t {
+  automatic,  ///< MPMC for regular plain files of at least 4 chunks with threads >= 2, else SPMC
+  spmc,       ///< one producer (plus a decode thread when threads >= 2)
+  mpmc,       ///< several producers; needs a regular plain file (else the run falls back to SPMC)
+};
+
+/// How an MPMC run cuts its input among the producers.
+enum class Chunking : uint8_t {
+  automatic,  ///< record
+  equal,      ///< one range per producer, file size / producers bytes each (best for count)
+  record,     ///< ranges of ReadOptions::chunk_bytes handed out in turn; each producer finds
+              ///< its first record, the record before verifies the guess
+  index,      ///< at index checkpoints; needs an index of the input
+};
+
 /// How a pipeline runs.
 struct PipelineOptions {
   ReadOptions read;
-  /// Threads. 1 runs everything on the calling thread. T >= 2 runs T - 1 consumer threads,
-  /// the calling thread as the parser, and one more thread that decodes ahead of the parser.
+  /// Threads. 1 runs everything on the calling thread. SPMC with T >= 2 runs T - 1 consumer
+  /// threads, the calling thread as the parser and one more thread decoding ahead of it. MPMC
+  /// runs `producers` producer threads (the calling thread one of them) and the consumers.
   unsigned threads = 1;
+  PipelineMode mode = PipelineMode::automatic;
+  Chunking chunking = Chunking::automatic;
+  /// MPMC producers; 0 picks `threads`.
+  unsigned producers = 0;
+  /// Consumer threads; 0 picks max(1, threads - 1).
+  unsigned consumers = 0;
   /// Batches in flight (queued or being consumed); 0 picks 2 * threads + 2. Memory is bounded
-  /// by queue_depth * batch_bytes.
+  /// by queue_depth * batch_bytes (plus, with MPMC, 2 * producers chunks parsed ahead).
   std::size_t queue_depth = 0;
-  /// Called from the producer thread after each batch; keep it cheap. May be empty.
+  /// Called after each batch (SPMC) or chunk (MPMC) by the thread that queued it, never by two
+  /// threads at once; keep it cheap. May be empty.
   std::function<void(const Progress&)> on_progress;
+};
+
+/// Thread-seconds a run spent per stage, summed over the threads of the stage: where time goes.
+struct StageTimes {
+  double decode = 0;         ///< reading and decoding (MPMC: loading chunks)
+  double parse = 0;          ///< framing and parsing (SPMC: decoding included when inline)
+  double commit = 0;         ///< MPMC: seams, numbering, handing batches over in order
+  double consume = 0;        ///< consumers' work
+  double producer_wait = 0;  ///< producers waiting: for free batches, or too far ahead
+  double consumer_wait = 0;  ///< consumers waiting for batches
 };
 
 /// What a finished run saw of its input.
@@ -41,7 +75,11 @@ struct RunInfo {
   QualitySchema detected_schema = QualitySchema::generic;
   uint64_t records = 0;
   uint64_t batches = 0;
+  PipelineMode mode = PipelineMode::spmc;  ///< the mode that ran
+  std::string plan;                        ///< why, and how it was cut, in words (for -v)
+  unsigned producer_threads = 1;
   unsigned consumer_threads = 0;
+  StageTimes times;
 };
 
 /// Calls `consume(worker, batch)` for every batch of `path`, worker in [0, consumer threads).
@@ -58,12 +96,13 @@ struct RecordCount {
 };
 
 /// Counts the records and bases of `path` without building batches: the fastest full pass.
-/// Structure is checked as always; byte checks as options.read says. With threads >= 2 the
-/// input is decoded on a second thread while this one counts.
+/// Structure is checked as always; byte checks as options.read says. SPMC with threads >= 2
+/// decodes on a second thread while this one counts; MPMC counts on `producers` threads.
 RecordCount count_records(const std::string& path, const PipelineOptions& options,
                           RunInfo* info = nullptr);
 
-/// The number of consumer workers a run with these options uses (max(1, threads - 1)).
+/// The number of consumer workers a run with these options uses (`consumers`, or else
+/// max(1, threads - 1)).
 unsigned consumer_count(const PipelineOptions& options) noexcept;
 
 /// Runs one Worker per consumer thread and merges them, in worker order, into the first.

@@ -1,4 +1,4 @@
-// commands.cpp - stats, count, validate and head: library calls plus output, nothing more.
+// commands.cpp - stats, count, validate and decompress: library calls plus output, nothing more.
 // All parsing and checking happens in the library; a command only chooses options and prints.
 #include "cli/commands.hpp"
 
@@ -18,7 +18,6 @@
 #include "fqpipe/stats.hpp"
 
 namespace fqpipe::cli {
-namespace {
 
 PipelineOptions pipeline_options(const CommonOptions& o) {
   PipelineOptions p;
@@ -36,21 +35,36 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   if (o.gzip_decoder == "parallel") p.read.gzip_mode = GzipMode::parallel;
   else if (o.gzip_decoder == "sequential") p.read.gzip_mode = GzipMode::sequential;
   if (o.chunk_bytes) p.read.chunk_bytes = o.chunk_bytes;
+  if (o.mode == "spmc") p.mode = PipelineMode::spmc;
+  else if (o.mode == "mpmc") p.mode = PipelineMode::mpmc;
+  if (o.chunking == "record") p.chunking = Chunking::record;
+  else if (o.chunking == "equal") p.chunking = Chunking::equal;
+  else if (o.chunking == "index") p.chunking = Chunking::index;
+  p.producers = o.producers;
+  p.consumers = o.consumers;
+  p.queue_depth = o.queue_depth;
   return p;
 }
 
-// The -v report: which path ran, with how many threads, how fast.
-void report_run(const std::string& file, const PipelineOptions& p, const RunInfo& info,
+// The -v report: which path ran, with how many threads, how fast, and where the time went.
+void report_run(const std::string& file, const PipelineOptions&, const RunInfo& info,
                 std::chrono::steady_clock::time_point start) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const StageTimes& t = info.times;
   std::fprintf(stderr,
-               "fqpipe: %s: %s; decoder%s: %s; parser + %u consumer thread%s; "
-               "%llu batches, %llu records, %.3f s\n",
-               file.c_str(), std::string(format_name(info.format)).c_str(),
-               p.threads >= 2 ? " (own threads)" : "", info.decoder.c_str(), info.consumer_threads,
-               info.consumer_threads == 1 ? "" : "s", static_cast<unsigned long long>(info.batches),
-               static_cast<unsigned long long>(info.records), secs);
+               "fqpipe: %s: %s; %s; decoder: %s; %u producer%s + %u consumer%s; "
+               "%llu batches, %llu records, %.3f s\n"
+               "fqpipe: %s: thread-seconds: decode %.3f, parse %.3f, commit %.3f, consume %.3f, "
+               "producers waiting %.3f, consumers waiting %.3f\n",
+               file.c_str(), std::string(format_name(info.format)).c_str(), info.plan.c_str(),
+               info.decoder.c_str(), info.producer_threads, info.producer_threads == 1 ? "" : "s",
+               info.consumer_threads, info.consumer_threads == 1 ? "" : "s",
+               static_cast<unsigned long long>(info.batches),
+               static_cast<unsigned long long>(info.records), secs, file.c_str(), t.decode, t.parse,
+               t.commit, t.consume, t.producer_wait, t.consumer_wait);
 }
+
+namespace {
 
 // Runs one file through `Worker` with a progress meter and the -v report.
 template <class Worker>
@@ -199,34 +213,6 @@ int run_validate(const CommonOptions& o) {
     if (o.files.size() > 1) std::printf("%s: ", file.c_str());
     std::printf("OK: %llu records\n", static_cast<unsigned long long>(info.records));
   }
-  return 0;
-}
-
-int run_head(const CommonOptions& o, uint64_t records) {
-  const PipelineOptions p = pipeline_options(o);
-  std::string out;
-  for (const std::string& file : o.files) {
-    Reader reader(file, p.read);
-    FastqBatch batch;
-    uint64_t left = records;
-    while (left > 0 && reader.next_batch(batch)) {
-      for (std::size_t i = 0; i < batch.size() && left > 0; ++i, --left) {
-        const FastqRecord r = batch[i];
-        out += '@';
-        out.append(r.header);
-        out += '\n';
-        out.append(r.sequence);
-        out += "\n+\n";
-        out.append(r.quality);
-        out += '\n';
-        if (out.size() > (std::size_t{1} << 20)) {
-          std::fwrite(out.data(), 1, out.size(), stdout);
-          out.clear();
-        }
-      }
-    }
-  }
-  std::fwrite(out.data(), 1, out.size(), stdout);
   return 0;
 }
 

@@ -12,8 +12,22 @@ void add_decoder_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
   cmd.add_option("--gzip-decoder", o.gzip_decoder,
                  "gzip decoder: auto, sequential (ISA-L) or parallel (front + speculative)")
       ->check(CLI::IsMember({"auto", "sequential", "parallel"}));
-  cmd.add_option("--chunk-size", o.chunk_bytes, "compressed bytes per parallel chunk (default 1 MiB)")
-      ->check(CLI::Range(std::size_t{32} << 10, std::size_t{1} << 30));
+  cmd.add_option("--chunk-size", o.chunk_bytes,
+                 "input bytes per chunk: compressed for parallel gzip, plain for MPMC (default 1 MiB)")
+      ->check(CLI::Range(std::size_t{1} << 10, std::size_t{1} << 30));
+}
+
+void add_pipeline_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
+  cmd.add_option("--mode", o.mode, "auto, spmc (one producer) or mpmc (several producers on one file)")
+      ->check(CLI::IsMember({"auto", "spmc", "mpmc"}));
+  cmd.add_option("--chunking", o.chunking, "how MPMC producers share the file: auto, record, equal or index")
+      ->check(CLI::IsMember({"auto", "record", "equal", "index"}));
+  cmd.add_option("--producers", o.producers, "MPMC producer threads (default: --threads)")
+      ->check(CLI::Range(1u, 1024u));
+  cmd.add_option("--consumers", o.consumers, "consumer threads (default: threads - 1)")
+      ->check(CLI::Range(1u, 1024u));
+  cmd.add_option("--queue-depth", o.queue_depth, "batches in flight (default 2 * threads + 2)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
 }
 
 void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
@@ -30,6 +44,7 @@ void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
   cmd.add_option("--max-record-size", o.max_record_bytes, "largest record accepted, in bytes (default 1 GiB)")
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 40));
   add_decoder_options(cmd, o);
+  add_pipeline_options(cmd, o);
   cmd.add_flag("-v,--verbose", o.verbose, "report the chosen path and timings on stderr");
   cmd.add_flag("-q,--quiet", o.quiet, "no progress meter");
   if (results) {
@@ -58,6 +73,15 @@ int main(int argc, char** argv) {
   CLI::App* head = app.add_subcommand("head", "the first N records as FASTQ");
   add_common(*head, head_o, false);
   head->add_option("-n,--records", head_n, "records to print (default 10)");
+
+  fqpipe::cli::CommonOptions cat_o;
+  bool cat_fasta = false;
+  std::string cat_out = "-";
+  CLI::App* cat =
+      app.add_subcommand("cat", "every record of every file, in file order, as normalised FASTQ or FASTA");
+  add_common(*cat, cat_o, false);
+  cat->add_flag("--fasta", cat_fasta, "write FASTA (>header, sequence) instead of FASTQ");
+  cat->add_option("-o,--output", cat_out, "output file (default: standard output)");
 
   fqpipe::cli::CommonOptions decompress_o;
   std::string decompress_out = "-";
@@ -89,6 +113,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("count")) return fqpipe::cli::run_count(count_o);
     if (app.got_subcommand("validate")) return fqpipe::cli::run_validate(validate_o);
     if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n);
+    if (app.got_subcommand("cat")) return fqpipe::cli::run_cat(cat_o, cat_fasta, cat_out);
     if (app.got_subcommand("decompress")) return fqpipe::cli::run_decompress(decompress_o, decompress_out);
   } catch (const fqpipe::Error& e) {
     std::fflush(stdout);

@@ -117,8 +117,9 @@ struct CountSink {
 
 }  // namespace
 
-FastqParser::FastqParser(io::TextSource& source, const ReadOptions& options, std::string file)
-    : source_(source), options_(options), file_(std::move(file)),
+FastqParser::FastqParser(io::TextSource& source, const ReadOptions& options, std::string file,
+                         uint64_t first_record_no)
+    : source_(source), options_(options), file_(std::move(file)), next_record_no_(first_record_no),
       qual_range_(quality_range(options.schema)) {
   // A batch always takes at least one record, whatever the limits say.
   if (options_.batch_records == 0) options_.batch_records = 1;
@@ -184,6 +185,7 @@ bool FastqParser::complete_carry(RecordLines& r) {
 // End of input: a straddling record may still be pending (its last line unterminated).
 bool FastqParser::finish_at_end(RecordLines& r) {
   at_end_ = true;
+  if (open_end_) return false;  // the rest is someone else's to finish
   if (carry_.empty()) return false;  // blank lines at the very end are fine
   const char* next;
   r.start = carry_.data();
@@ -209,6 +211,7 @@ bool FastqParser::next_record(RecordLines& r) {
       buf_ = source_.next();
       pos_ = 0;
       if (!buf_) return finish_at_end(r);
+      end_offset_ = buf_->decoded_offset + buf_->size;
       continue;
     }
     if (!carry_.empty()) {
@@ -240,6 +243,12 @@ bool FastqParser::next_record(RecordLines& r) {
     carry_lines_ = r.count;
     pos_ = buf_->size;
   }
+}
+
+uint64_t FastqParser::unfinished_offset() const noexcept {
+  if (blank_pending_) return blank_offset_;
+  if (!carry_.empty() && carry_lines_ < 4) return carry_offset_;
+  return end_offset_;
 }
 
 // Byte checks of one record. The quality line's range is computed once and serves schema

@@ -18,7 +18,18 @@ namespace fqpipe::fastq {
 /// the record, line and decompressed byte offset.
 class FastqParser {
  public:
-  FastqParser(io::TextSource& source, const ReadOptions& options, std::string file);
+  /// Parses `source`; its first record is number `first_record_no` of the input (errors and
+  /// batches are numbered from there, lines from 4 * (first_record_no - 1) + 1).
+  FastqParser(io::TextSource& source, const ReadOptions& options, std::string file,
+              uint64_t first_record_no = 1);
+
+  /// Makes the end of `source` the end of a piece of the input, not of the input: a record cut
+  /// off there is left unfinished instead of reported as truncated. See unfinished_offset().
+  void set_open_end() noexcept { open_end_ = true; }
+  /// After the end was reached with set_open_end(): the decoded offset of the first byte that
+  /// belongs to no record handed out (a cut-off record or pending blank lines), or the end of
+  /// the source when every byte was used.
+  uint64_t unfinished_offset() const noexcept;
 
   /// Fills `batch` (cleared first) with up to options.batch_records records; false at the end.
   bool next_batch(FastqBatch& batch);
@@ -26,6 +37,7 @@ class FastqParser {
   /// returns the number counted (0 at the end). Checks the same as next_batch().
   uint64_t count(uint64_t max_records, uint64_t& bases);
 
+  /// Number of the last record handed out (first_record_no - 1 before the first).
   uint64_t records() const noexcept { return next_record_no_ - 1; }
   /// Smallest / largest quality byte seen so far (lo > hi when none).
   uint8_t quality_lo() const noexcept { return qual_lo_; }
@@ -59,6 +71,8 @@ class FastqParser {
   const io::TextBuffer* buf_ = nullptr;  // current buffer; records at buf_->data[pos_] on
   std::size_t pos_ = 0;
   bool at_end_ = false;
+  bool open_end_ = false;
+  uint64_t end_offset_ = 0;              // decoded offset just past the last buffer taken
   std::vector<char> carry_;              // a record straddling buffers, as far as read
   uint64_t carry_offset_ = 0;
   std::size_t carry_lines_ = 0;          // newlines in carry_

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "gzip/grow_buffer.hpp"
+#include "io/grow_buffer.hpp"
 
 namespace fqpipe::gzip {
 
@@ -33,10 +33,10 @@ struct BgzfRun {
   uint64_t comp_end = 0;        ///< file offset just past the run's compressed bytes
   uint64_t decoded_begin = 0;   ///< decoded offset of out[0] in the whole input
   uint64_t first_member = 0;    ///< 1-based number of the run's first gzip member (block)
-  GrowBuffer<uint8_t> in;       ///< compressed bytes from comp_begin (maybe a little more)
+  io::GrowBuffer<uint8_t> in;       ///< compressed bytes from comp_begin (maybe a little more)
   std::size_t in_size = 0;      ///< valid bytes in `in`
   std::vector<BgzfBlock> blocks;
-  GrowBuffer<char> out;         ///< decoded text; out_size bytes are (or will be) valid
+  io::GrowBuffer<char> out;         ///< decoded text; out_size bytes are (or will be) valid
   std::size_t out_size = 0;
   bool predecoded = false;
 };

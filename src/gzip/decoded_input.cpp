@@ -11,6 +11,7 @@
 #include "gzip/parallel_gzip_reader.hpp"
 #include "io/mapped_file.hpp"
 #include "io/buffer_source.hpp"
+#include "io/file_chunks.hpp"
 #include "io/file_source.hpp"
 
 namespace fqpipe::gzip {
@@ -41,6 +42,42 @@ class SequentialText final : public io::TextSource {
   std::unique_ptr<io::ByteSource> bytes_;
   io::BufferSource buffers_;
 };
+
+namespace {
+
+// The container of an input, from its first bytes (after the checks open_decoded makes).
+InputFormat sniff_format(const std::string& path, io::FileSource& file) {
+  const std::vector<uint8_t>& head = file.peek(std::size_t{1} << 16);
+  if (has_gzip_magic(head.data(), head.size())) {
+    const GzipHeader h = parse_gzip_header(head.data(), head.size());
+    return h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+  }
+  if (const char* name = other_compressor(head)) {
+    ErrorPosition at;
+    at.file = path;
+    throw Error(ErrorKind::data, std::string(name) + "-compressed input is not supported (decompress it first)", at);
+  }
+  return InputFormat::plain;
+}
+
+}  // namespace
+
+ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes) {
+  ChunkedInput in;
+  if (!io::is_regular_file(path)) {
+    in.why = path == "-" ? "standard input is read once, in order" : "not a regular file";
+    return in;
+  }
+  io::FileSource file(path);
+  in.file_size = file.size();
+  in.format = sniff_format(path, file);
+  if (in.format != InputFormat::plain) {
+    in.why = std::string(format_name(in.format)) + " input is decoded by one producer";
+    return in;
+  }
+  in.chunks = std::make_unique<io::FileChunks>(path, chunk_bytes, lanes);
+  return in;
+}
 
 DecodedInput open_decoded(const std::string& path, const DecoderOptions& options) {
   auto file = std::make_unique<io::FileSource>(path);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "fqpipe/reader.hpp"
+#include "io/chunk_source.hpp"
 #include "io/text_source.hpp"
 
 namespace fqpipe::gzip {
@@ -31,5 +32,18 @@ struct DecodedInput {
 /// Opens `path` ("-" = stdin) and picks its decoder. Throws Error (io) when unreadable, (data)
 /// for a compression format fqpipe does not read (bzip2, xz, zstd), naming it.
 DecodedInput open_decoded(const std::string& path, const DecoderOptions& options);
+
+/// An input cut into chunks that several producers load at once.
+struct ChunkedInput {
+  std::unique_ptr<io::ChunkSource> chunks;  ///< null when the input cannot be cut (see why)
+  InputFormat format = InputFormat::plain;
+  uint64_t file_size = 0;
+  std::string why;                          ///< when chunks is null: why not, in words
+};
+
+/// Opens `path` for chunked reading with chunks of about `chunk_bytes` in `lanes` lanes (see
+/// io::ChunkSource): a regular plain file reads ranges with pread. Standard input, pipes and
+/// gzip (for now) cannot be cut: chunks is null. Throws Error as open_decoded() does.
+ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1);
 
 }  // namespace fqpipe::gzip

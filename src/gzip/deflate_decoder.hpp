@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "gzip/deflate_status.hpp"
-#include "gzip/grow_buffer.hpp"
+#include "io/grow_buffer.hpp"
 #include "gzip/dynamic_header.hpp"
 #include "gzip/huffman.hpp"
 
@@ -54,11 +54,11 @@ class DeflateChunk {
   friend class DeflateDecoder;
   // symbols_[0, 32768) holds the markers 32768 + k themselves, so a back-reference into the unknown
   // window copies its marker like any other symbol: no special case in the hot loop.
-  GrowBuffer<uint16_t> symbols_;
+  io::GrowBuffer<uint16_t> symbols_;
   size_t symbol_count_ = 0;
   // bytes_[0, byte_history_) is history (the known window, or the last 32 KiB of the 16-bit prefix
   // at the switch), so back-references never leave the buffer.
-  GrowBuffer<uint8_t> bytes_;
+  io::GrowBuffer<uint8_t> bytes_;
   size_t byte_history_ = 0;
   size_t byte_count_ = 0;
 };

@@ -16,7 +16,7 @@ namespace fqpipe::gzip {
 
 /// Decoded bytes of one front chunk.
 struct ByteChunk {
-  GrowBuffer<uint8_t> data;
+  io::GrowBuffer<uint8_t> data;
   std::size_t size = 0;
   std::span<const uint8_t> bytes() const { return {data.data(), size}; }
 };

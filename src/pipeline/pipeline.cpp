@@ -1,13 +1,33 @@
-// pipeline.cpp - the single-producer pipeline: the calling thread decodes and parses into a
-// BatchQueue, consumer threads drain it. With one thread everything runs inline, no queue.
+// pipeline.cpp - runs one input through producers and consumers: SPMC (one Reader feeds the
+// queue) or MPMC (a ChunkCoordinator's producers do); which one is decided here, per input.
 #include "fqpipe/pipeline.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
+#include "fqpipe/error.hpp"
+#include "gzip/decoded_input.hpp"
 #include "pipeline/batch_queue.hpp"
+#include "pipeline/chunk_coordinator.hpp"
 
 namespace fqpipe {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Adds thread-seconds from several threads.
+struct TimeSum {
+  std::atomic<int64_t> ns{0};
+  void add(Clock::time_point t0) {
+    ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+  }
+  double seconds() const { return static_cast<double>(ns.load()) * 1e-9; }
+};
 
 void report(const PipelineOptions& options, const Reader& reader) {
   if (options.on_progress)
@@ -22,6 +42,8 @@ RunInfo finish(const Reader& reader, uint64_t batches, unsigned consumers) {
   info.detected_schema = reader.detected_schema();
   info.records = reader.records_read();
   info.batches = batches;
+  info.mode = PipelineMode::spmc;
+  info.producer_threads = 1;
   info.consumer_threads = consumers;
   return info;
 }
@@ -34,50 +56,191 @@ ReadOptions read_options(const PipelineOptions& options) {
   return read;
 }
 
+// The consumer threads of a run: pop, consume, recycle, timing both.
+class Consumers {
+ public:
+  Consumers(BatchQueue& queue, unsigned n,
+            const std::function<void(unsigned, const FastqBatch&)>& consume) {
+    threads_.reserve(n);
+    for (unsigned w = 0; w < n; ++w) {
+      threads_.emplace_back([this, &queue, &consume, w] {
+        for (;;) {
+          auto t0 = Clock::now();
+          FastqBatch* batch = queue.pop();
+          wait_.add(t0);
+          if (!batch) break;
+          t0 = Clock::now();
+          try {
+            consume(w, *batch);
+          } catch (...) {
+            queue.fail(std::current_exception());
+          }
+          work_.add(t0);
+          queue.recycle(batch);
+        }
+      });
+    }
+  }
+  void join(StageTimes& times) {
+    for (std::thread& t : threads_) t.join();
+    times.consume = work_.seconds();
+    times.consumer_wait = wait_.seconds();
+  }
+
+ private:
+  std::vector<std::thread> threads_;
+  TimeSum work_, wait_;
+};
+
+// What an MPMC run needs: its chunks, or why there are none.
+struct Plan {
+  gzip::ChunkedInput input;
+  unsigned producers = 1;
+  std::size_t window = 0;  // chunks parsed ahead of the committed one; 0: no bound
+  std::string how;
+};
+
+// Decides SPMC or MPMC for one input. `counting`: no batches are built, so equal ranges, whose
+// later parts wait for the earlier ones, cost no memory.
+bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool counting, Plan& plan) {
+  if (options.mode == PipelineMode::spmc) return false;
+  if (options.chunking == Chunking::index) {
+    ErrorPosition at;
+    at.file = path;
+    throw Error(ErrorKind::usage, "--chunking index needs an index of the input, and fqpipe "
+                                  "cannot build one yet (use record or equal)", at);
+  }
+  if (options.mode == PipelineMode::automatic && options.threads < 2) return false;
+  plan.producers = options.producers ? options.producers : std::max(1u, options.threads);
+  const std::size_t chunk = std::max<std::size_t>(options.read.chunk_bytes, 1);
+  const bool equal = options.chunking == Chunking::equal && counting && plan.producers > 1;
+  plan.input = gzip::open_chunked(path, chunk, equal ? plan.producers : 1);
+  if (!plan.input.chunks) {
+    plan.how = "spmc: " + plan.input.why;
+    return false;
+  }
+  if (options.mode == PipelineMode::automatic && plan.input.file_size < 4 * static_cast<uint64_t>(chunk)) {
+    plan.how = "spmc: input smaller than 4 chunks";
+    return false;
+  }
+  plan.window = equal ? 0 : 2 * static_cast<std::size_t>(plan.producers);
+  plan.how = "mpmc: " + plan.input.chunks->describe();
+  if (options.chunking == Chunking::equal && !equal)
+    plan.how += " (equal ranges only when counting: batches of later ranges would wait in memory)";
+  return true;
+}
+
+RunInfo mpmc_info(const std::string& path, const Plan& plan, const ChunkCoordinator& coord,
+                  unsigned consumers) {
+  RunInfo info;
+  info.path = path;
+  info.format = plan.input.format;
+  info.decoder = plan.input.chunks->describe();
+  info.detected_schema = detect_schema(coord.quality_lo(), coord.quality_hi());
+  info.records = coord.records();
+  info.batches = coord.batches();
+  info.mode = PipelineMode::mpmc;
+  info.plan = plan.how + "; " + std::to_string(coord.chunks()) + " chunks, " +
+              std::to_string(coord.chunks_reframed()) + " parsed on in order";
+  info.producer_threads = plan.producers;
+  info.consumer_threads = consumers;
+  const ChunkCoordinator::Times t = coord.times();
+  info.times.decode = t.load;
+  info.times.parse = t.parse;
+  info.times.commit = t.commit;
+  info.times.producer_wait = t.wait;
+  return info;
+}
+
+// Runs `coord`'s producers on `n` threads, the calling thread one of them; producer i takes
+// lane i of a source with several lanes.
+void run_producers(ChunkCoordinator& coord, unsigned n, unsigned lanes) {
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  for (unsigned i = 1; i < n; ++i)
+    threads.emplace_back([&coord, i, lanes] { coord.run_producer(lanes > 1 ? i : 0); });
+  coord.run_producer(0);
+  for (std::thread& t : threads) t.join();
+}
+
+void progress_hook(ChunkCoordinator& coord, const PipelineOptions& options, const Plan& plan) {
+  if (!options.on_progress) return;
+  coord.on_commit = [&coord, &options, &plan] {
+    options.on_progress({plan.input.chunks->input_bytes_read(), plan.input.file_size, coord.records()});
+  };
+}
+
+RunInfo for_each_batch_mpmc(const std::string& path, const PipelineOptions& options, Plan& plan,
+                            const std::function<void(unsigned, const FastqBatch&)>& consume) {
+  const unsigned consumers = consumer_count(options);
+  BatchQueue queue(options.queue_depth ? options.queue_depth : 2 * options.threads + 2);
+  queue.add_producers(plan.producers);
+  ChunkCoordinator coord(*plan.input.chunks, options.read, path, &queue, plan.window);
+  progress_hook(coord, options, plan);
+  Consumers workers(queue, consumers, consume);
+  run_producers(coord, plan.producers, plan.input.chunks->lanes());
+  StageTimes consumer_times;
+  workers.join(consumer_times);
+  queue.rethrow_error();
+  coord.rethrow_error();
+  RunInfo info = mpmc_info(path, plan, coord, consumers);
+  info.times.consume = consumer_times.consume;
+  info.times.consumer_wait = consumer_times.consumer_wait;
+  return info;
+}
+
 }  // namespace
 
 unsigned consumer_count(const PipelineOptions& options) noexcept {
+  if (options.consumers) return options.consumers;
   return options.threads <= 1 ? 1 : options.threads - 1;
 }
 
 RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
                        const std::function<void(unsigned, const FastqBatch&)>& consume) {
+  Plan plan;
+  if (plan_mpmc(path, options, false, plan)) return for_each_batch_mpmc(path, options, plan, consume);
+
   const ReadOptions read = read_options(options);
   Reader reader(path, read);
   const unsigned consumers = consumer_count(options);
   uint64_t batches = 0;
 
-  if (options.threads <= 1) {
+  if (options.threads <= 1 && !options.consumers) {
     FastqBatch batch;
-    while (reader.next_batch(batch)) {
+    StageTimes times;
+    for (;;) {
+      auto t0 = Clock::now();
+      if (!reader.next_batch(batch)) break;
+      times.parse += seconds_since(t0);
+      t0 = Clock::now();
       consume(0, batch);
+      times.consume += seconds_since(t0);
       ++batches;
       report(options, reader);
     }
-    return finish(reader, batches, consumers);
+    RunInfo info = finish(reader, batches, consumers);
+    info.plan = plan.how.empty() ? "spmc: one thread" : plan.how;
+    info.times = times;
+    return info;
   }
 
   BatchQueue queue(options.queue_depth ? options.queue_depth : 2 * options.threads + 2);
   queue.add_producers(1);
-  std::vector<std::thread> workers;
-  workers.reserve(consumers);
-  for (unsigned w = 0; w < consumers; ++w) {
-    workers.emplace_back([&queue, &consume, w] {
-      while (FastqBatch* batch = queue.pop()) {
-        try {
-          consume(w, *batch);
-        } catch (...) {
-          queue.fail(std::current_exception());
-        }
-        queue.recycle(batch);
-      }
-    });
-  }
+  Consumers workers(queue, consumers, consume);
 
   // The producer is this thread: decode and parse, hand batches over.
+  StageTimes times;
   try {
-    while (FastqBatch* batch = queue.acquire()) {
-      if (!reader.next_batch(*batch)) {
+    for (;;) {
+      auto t0 = Clock::now();
+      FastqBatch* batch = queue.acquire();
+      times.producer_wait += seconds_since(t0);
+      if (!batch) break;
+      t0 = Clock::now();
+      const bool more = reader.next_batch(*batch);
+      times.parse += seconds_since(t0);
+      if (!more) {
         queue.recycle(batch);
         break;
       }
@@ -89,23 +252,40 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
     queue.fail(std::current_exception());
   }
   queue.producer_done();
-  for (std::thread& t : workers) t.join();
+  workers.join(times);
   queue.rethrow_error();
-  return finish(reader, batches, consumers);
+  RunInfo info = finish(reader, batches, consumers);
+  info.plan = plan.how.empty() ? "spmc" : plan.how;
+  info.times = times;
+  return info;
 }
 
 RecordCount count_records(const std::string& path, const PipelineOptions& options, RunInfo* info) {
+  Plan plan;
+  if (plan_mpmc(path, options, true, plan)) {
+    ChunkCoordinator coord(*plan.input.chunks, options.read, path, nullptr, plan.window);
+    progress_hook(coord, options, plan);
+    run_producers(coord, plan.producers, plan.input.chunks->lanes());
+    coord.rethrow_error();
+    if (info) *info = mpmc_info(path, plan, coord, 0);
+    return {coord.records(), coord.bases()};
+  }
   const ReadOptions read = read_options(options);
   Reader reader(path, read);
   RecordCount total;
   uint64_t batches = 0;
+  const auto t0 = Clock::now();
   // Count in steps of a batch so progress reports keep coming.
   while (const uint64_t n = reader.count_next(read.batch_records, total.bases)) {
     total.records += n;
     ++batches;
     report(options, reader);
   }
-  if (info) *info = finish(reader, batches, 0);
+  if (info) {
+    *info = finish(reader, batches, 0);
+    info->plan = plan.how.empty() ? "spmc" : plan.how;
+    info->times.parse = seconds_since(t0);
+  }
   return total;
 }
 

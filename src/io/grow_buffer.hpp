@@ -1,4 +1,4 @@
-// grow_buffer.hpp - GrowBuffer, uninitialised growable storage for decoders' output.
+// grow_buffer.hpp - GrowBuffer, uninitialised growable storage for decoders' and readers' output.
 // A decoder writes every element it later reads; zero-filling megabytes per chunk would cost
 // as much as decoding them.
 #pragma once
@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <memory>
 
-namespace fqpipe::gzip {
+namespace fqpipe::io {
 
 template <typename T>
 class GrowBuffer {
@@ -30,4 +30,4 @@ class GrowBuffer {
   std::size_t capacity_ = 0;
 };
 
-}  // namespace fqpipe::gzip
+}  // namespace fqpipe::io

@@ -1,0 +1,360 @@
+// chunk_coordinator.cpp - ChunkCoordinator: claim, load, guess, parse ahead; commit in order.
+// The committing thread is whichever producer parks the next result while no one else commits.
+#include "pipeline/chunk_coordinator.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "fastq/parser.hpp"
+#include "fastq/record_boundary.hpp"
+#include "fqpipe/error.hpp"
+
+namespace fqpipe {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t since(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+}
+
+// Up to two spans of text in decoded order, handed to a parser as its buffers.
+class SpanText final : public io::TextSource {
+ public:
+  SpanText(const io::TextBuffer* spans, std::size_t n) : spans_(spans), n_(n) {}
+  const io::TextBuffer* next() override {
+    while (i_ < n_ && spans_[i_].size == 0) ++i_;
+    return i_ < n_ ? &spans_[i_++] : nullptr;
+  }
+  uint64_t input_bytes_read() const noexcept override { return 0; }
+
+ private:
+  const io::TextBuffer* spans_;
+  std::size_t n_, i_ = 0;
+};
+
+// Thrown inside the committing thread when the queue stopped under it.
+struct QueueStopped {};
+
+// A producer's error, renumbered once the records before its chunk are counted.
+std::exception_ptr renumbered(std::exception_ptr error, uint64_t records_before) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    ErrorPosition at = e.position();
+    if (at.record_no) at.record_no += records_before;
+    if (at.line_no) at.line_no += 4 * records_before;
+    return std::make_exception_ptr(Error(e.kind(), e.reason(), at));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
+}  // namespace
+
+struct ChunkCoordinator::Result {
+  io::TextChunk chunk;                 // claim()'s fields only: the text is not kept
+  std::string head;                    // the text before the guess (all of it without one)
+  std::string tail;                    // the text after the last whole record
+  std::size_t start = 0;               // guessed first record, chunk-relative; npos: none
+  std::vector<std::unique_ptr<FastqBatch>> batches;
+  uint64_t records = 0, bases = 0;     // of the records in `batches` (or counted)
+  uint64_t unfinished = 0;             // decoded offset of the text after the last record
+  std::exception_ptr load_error;       // the chunk could not be read or decoded
+  std::exception_ptr parse_error;      // the parse from `start` failed (chunk-local numbers)
+  uint8_t qual_lo = 255, qual_hi = 0;
+};
+
+ChunkCoordinator::ChunkCoordinator(io::ChunkSource& source, const ReadOptions& options,
+                                   std::string file, BatchQueue* queue, std::size_t window)
+    : source_(source), options_(options), file_(std::move(file)), queue_(queue),
+      window_(window) {}
+
+ChunkCoordinator::~ChunkCoordinator() = default;
+
+bool ChunkCoordinator::stopped() const {
+  return stopped_.load(std::memory_order_acquire) || (queue_ && queue_->stopped());
+}
+
+void ChunkCoordinator::stop(std::exception_ptr error) {
+  {
+    std::lock_guard lock(mutex_);
+    if (error && !error_) error_ = error;
+    stopped_.store(true, std::memory_order_release);
+  }
+  progress_.notify_all();
+  if (queue_) {
+    if (error) queue_->fail(error);
+    else queue_->cancel();
+  }
+}
+
+void ChunkCoordinator::rethrow_error() const {
+  std::lock_guard lock(mutex_);
+  if (error_) std::rethrow_exception(error_);
+}
+
+std::unique_ptr<FastqBatch> ChunkCoordinator::spare_batch() {
+  std::lock_guard lock(mutex_);
+  if (spare_batches_.empty()) return std::make_unique<FastqBatch>();
+  std::unique_ptr<FastqBatch> b = std::move(spare_batches_.back());
+  spare_batches_.pop_back();
+  return b;
+}
+
+std::unique_ptr<io::TextChunk> ChunkCoordinator::spare_chunk() {
+  std::lock_guard lock(mutex_);
+  if (spare_chunks_.empty()) return std::make_unique<io::TextChunk>();
+  std::unique_ptr<io::TextChunk> c = std::move(spare_chunks_.back());
+  spare_chunks_.pop_back();
+  return c;
+}
+
+void ChunkCoordinator::run_producer(unsigned lane) {
+  std::unique_ptr<io::TextChunk> buffer = spare_chunk();
+  for (;;) {
+    std::unique_ptr<Result> r = std::make_unique<Result>();
+    {
+      std::unique_lock lock(mutex_);
+      const auto t0 = Clock::now();
+      progress_.wait(lock, [&] { return stopped() || window_ == 0 || claimed_ < next_commit_ + window_; });
+      wait_ns_ += since(t0);
+      if (stopped()) break;
+      try {
+        if (!source_.claim(*buffer, lane)) break;
+      } catch (...) {
+        lock.unlock();
+        stop(std::current_exception());
+        break;
+      }
+      ++claimed_;
+    }
+    process(*buffer, *r);
+    deposit(std::move(r));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    spare_chunks_.push_back(std::move(buffer));
+  }
+  if (queue_) queue_->producer_done();
+}
+
+// Load the chunk, guess its first record, parse ahead with chunk-local record numbers.
+void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
+  r.chunk.index = chunk.index;
+  r.chunk.input_offset = chunk.input_offset;
+  r.chunk.input_size = chunk.input_size;
+  auto t0 = Clock::now();
+  try {
+    source_.load(chunk);
+  } catch (...) {
+    r.load_error = std::current_exception();
+    load_ns_ += since(t0);
+    return;
+  }
+  load_ns_ += since(t0);
+  r.chunk.decoded_offset = chunk.decoded_offset;
+  r.chunk.size = chunk.size;
+  r.chunk.last = chunk.last;
+  t0 = Clock::now();
+  const std::string_view text(chunk.data(), chunk.size);
+  r.start = chunk.index == 0 ? 0 : fastq::find_record_start(text, 0);
+  if (r.start == std::string_view::npos || r.start >= chunk.size) {
+    r.start = std::string_view::npos;
+    r.head.assign(text);
+    parse_ns_ += since(t0);
+    return;
+  }
+  r.head.assign(text.substr(0, r.start));
+  const io::TextBuffer span{chunk.data() + r.start, chunk.size - r.start, chunk.decoded_offset + r.start};
+  SpanText source(&span, 1);
+  fastq::FastqParser parser(source, options_, file_, 1);
+  parser.set_open_end();
+  try {
+    if (queue_) {
+      for (;;) {
+        std::unique_ptr<FastqBatch> b = spare_batch();
+        if (!parser.next_batch(*b)) {
+          std::lock_guard lock(mutex_);
+          spare_batches_.push_back(std::move(b));
+          break;
+        }
+        r.records += b->size();
+        r.bases += b->sequence_bytes();
+        r.batches.push_back(std::move(b));
+        if (stopped()) break;
+      }
+    } else {
+      uint64_t bases = 0;
+      r.records = parser.count(std::numeric_limits<uint64_t>::max(), bases);
+      r.bases = bases;
+    }
+    r.unfinished = parser.unfinished_offset();
+    r.tail.assign(text.substr(static_cast<std::size_t>(r.unfinished - chunk.decoded_offset)));
+  } catch (...) {
+    r.parse_error = std::current_exception();
+  }
+  r.qual_lo = parser.quality_lo();
+  r.qual_hi = parser.quality_hi();
+  parse_ns_ += since(t0);
+}
+
+void ChunkCoordinator::deposit(std::unique_ptr<Result> r) {
+  std::unique_lock lock(mutex_);
+  const uint64_t index = r->chunk.index;
+  done_.emplace(index, std::move(r));
+  if (committing_) return;  // the committing thread will find it
+  committing_ = true;
+  for (;;) {
+    auto it = done_.find(next_commit_);
+    if (stopped()) {
+      progress_.notify_all();  // the queue may have stopped under us: wake the waiting producers
+      break;
+    }
+    if (it == done_.end()) break;
+    std::unique_ptr<Result> next = std::move(it->second);
+    done_.erase(it);
+    lock.unlock();
+    const auto t0 = Clock::now();
+    try {
+      commit(*next);
+    } catch (const QueueStopped&) {
+      stop(nullptr);
+    } catch (...) {
+      stop(std::current_exception());
+    }
+    commit_ns_ += since(t0);
+    if (on_commit && !stopped()) on_commit();
+    lock.lock();
+    ++next_commit_;
+    for (auto& b : next->batches)
+      if (b) spare_batches_.push_back(std::move(b));
+    progress_.notify_all();
+  }
+  committing_ = false;
+}
+
+// Parses `spans` from the committed position (a true record start) with global numbers.
+// Open-ended unless `closed`: the text after the last whole record becomes the new tail.
+void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n, bool closed) {
+  uint64_t total = 0;
+  for (std::size_t i = 0; i < n; ++i) total += spans[i].size;
+  if (total == 0) return;
+  SpanText text(spans, n);
+  fastq::FastqParser parser(text, options_, file_, records_ + 1);
+  if (!closed) parser.set_open_end();
+  if (queue_) {
+    for (;;) {
+      FastqBatch* b = queue_->acquire();
+      if (!b) throw QueueStopped{};
+      if (!parser.next_batch(*b)) {
+        queue_->recycle(b);
+        break;
+      }
+      bases_ += b->sequence_bytes();
+      ++batches_;
+      if (!queue_->push(b)) throw QueueStopped{};
+    }
+  } else {
+    uint64_t bases = 0;
+    parser.count(std::numeric_limits<uint64_t>::max(), bases);
+    bases_ += bases;
+  }
+  records_ = parser.records();
+  qual_lo_ = std::min(qual_lo_, parser.quality_lo());
+  qual_hi_ = std::max(qual_hi_, parser.quality_hi());
+  if (closed) {
+    tail_.clear();
+    return;
+  }
+  // The new tail: the spans' bytes from the parser's unfinished offset on.
+  const uint64_t from = parser.unfinished_offset();
+  std::string tail;
+  for (std::size_t i = 0; i < n; ++i) {
+    const uint64_t end = spans[i].decoded_offset + spans[i].size;
+    if (end <= from) continue;
+    const uint64_t skip = from > spans[i].decoded_offset ? from - spans[i].decoded_offset : 0;
+    tail.append(spans[i].data + skip, spans[i].size - skip);
+  }
+  tail_ = std::move(tail);
+  tail_offset_ = from;
+}
+
+// Hands a verified chunk's batches to the queue: the queue's free batch takes the parked
+// batch's contents, the parked one goes back to the spares with the free one's memory.
+void ChunkCoordinator::emit(std::vector<std::unique_ptr<FastqBatch>>& batches) {
+  for (auto& parked : batches) {
+    FastqBatch* b = queue_->acquire();
+    if (!b) throw QueueStopped{};
+    std::swap(*b, *parked);
+    b->renumber(records_ + 1);
+    records_ += b->size();
+    bases_ += b->sequence_bytes();
+    ++batches_;
+    if (!queue_->push(b)) throw QueueStopped{};
+  }
+}
+
+void ChunkCoordinator::commit(Result& r) {
+  if (r.load_error) std::rethrow_exception(r.load_error);
+  const io::TextChunk& chunk = r.chunk;
+  const bool framed = r.start != std::string_view::npos;
+  // The seam: the tail so far, then this chunk's text up to its guessed first record.
+  if (tail_.empty()) tail_offset_ = chunk.decoded_offset;  // nothing pending: it starts here
+  const io::TextBuffer seam[2] = {{tail_.data(), tail_.size(), tail_offset_},
+                                  {r.head.data(), r.head.size(), chunk.decoded_offset}};
+  parse_in_order(seam, 2, chunk.last && !framed);
+  if (!framed) {
+    ++reframed_;
+  } else if (const uint64_t guess = chunk.decoded_offset + r.start;
+             tail_.empty() && tail_offset_ == guess) {  // the guess is a true record start
+    const uint64_t before = records_;
+    if (queue_) {
+      emit(r.batches);
+    } else {
+      records_ += r.records;
+      bases_ += r.bases;
+    }
+    qual_lo_ = std::min(qual_lo_, r.qual_lo);
+    qual_hi_ = std::max(qual_hi_, r.qual_hi);
+    if (r.parse_error) std::rethrow_exception(renumbered(r.parse_error, before));
+    tail_ = std::move(r.tail);
+    tail_offset_ = r.unfinished;
+  } else {  // a wrong guess: load the chunk again and parse on from where the seam ended
+    ++reframed_;
+    std::unique_ptr<io::TextChunk> text = spare_chunk();
+    text->index = chunk.index;
+    text->input_offset = chunk.input_offset;
+    text->input_size = chunk.input_size;
+    text->decoded_offset = chunk.decoded_offset;
+    text->last = chunk.last;
+    source_.load(*text);
+    const io::TextBuffer rest[2] = {{tail_.data(), tail_.size(), tail_offset_},
+                                    {text->data() + r.start, text->size - r.start, guess}};
+    try {
+      parse_in_order(rest, 2, false);
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      spare_chunks_.push_back(std::move(text));
+      throw;
+    }
+    std::lock_guard lock(mutex_);
+    spare_chunks_.push_back(std::move(text));
+  }
+  if (chunk.last) {  // the input ends: what is left must be a last record (or blank lines)
+    const io::TextBuffer end[1] = {{tail_.data(), tail_.size(), tail_offset_}};
+    parse_in_order(end, 1, true);
+  }
+}
+
+ChunkCoordinator::Times ChunkCoordinator::times() const {
+  Times t;
+  t.load = static_cast<double>(load_ns_.load()) * 1e-9;
+  t.parse = static_cast<double>(parse_ns_.load()) * 1e-9;
+  t.commit = static_cast<double>(commit_ns_.load()) * 1e-9;
+  t.wait = static_cast<double>(wait_ns_.load()) * 1e-9;
+  return t;
+}
+
+}  // namespace fqpipe
