@@ -141,55 +141,12 @@ void BgzfReader::claim_and_work(std::unique_lock<std::mutex>& lock, BlockInflate
   changed_.notify_all();
 }
 
-void BgzfReader::fail(const BgzfRun& run, std::size_t block, uint64_t decoded_byte,
-                      const std::string& reason) const {
-  ErrorPosition at;
-  at.file = file_;
-  at.comp_byte = static_cast<int64_t>(run.comp_begin + run.blocks[block].in_offset);
-  at.decoded_byte = static_cast<int64_t>(decoded_byte);
-  throw Error(ErrorKind::data, reason, at);
-}
-
 // Inflates every block of the run into its place in run.out and checks it against its trailer.
 void BgzfReader::decode_run(BgzfRun& run, uint64_t seq, BlockInflater& inflater) {
-  std::size_t out_offset = 0;
-  for (std::size_t i = 0; i < run.blocks.size(); ++i) {
-    if (cancel_.load(std::memory_order_relaxed) || seq > failed_seq_.load(std::memory_order_relaxed))
-      throw Cancelled{};
-    const BgzfBlock& b = run.blocks[i];
-    const uint8_t* block = run.in.data() + b.in_offset;
-    const std::size_t deflate_size = b.block_size - b.header_size - 8;
-    char* out = run.out.data() + out_offset;
-    const InflateResult r = inflater.inflate(block + b.header_size, deflate_size, out, b.isize);
-    if (r.status == InflateStatus::ok && r.out_size == b.isize && r.in_used == deflate_size &&
-        r.crc == load_le32(block + b.block_size - 8)) {
-      out_offset += b.isize;
-      continue;
-    }
-    // Something is wrong with this block: say what, in the order a reader would check it.
-    const uint64_t decoded_byte = run.decoded_begin + out_offset;
-    const std::string member = "gzip member " + std::to_string(run.first_member + i);
-    if (r.status == InflateStatus::output_overflow) {
-      fail(run, i, decoded_byte,
-           "isize mismatch in " + member + ": stored " + std::to_string(b.isize) + ", decoded more");
-    }
-    if (r.status != InflateStatus::ok) fail(run, i, decoded_byte, "invalid deflate data in " + member);
-    if (r.out_size != b.isize) {
-      fail(run, i, decoded_byte,
-           "isize mismatch in " + member + ": stored " + std::to_string(b.isize) + ", decoded " +
-               std::to_string(r.out_size) + " (mod 2^32)");
-    }
-    if (r.in_used != deflate_size) {
-      fail(run, i, decoded_byte,
-           "bgzf block size field of " + member + " says " + std::to_string(b.block_size) +
-               " bytes, its deflate data ends " + std::to_string(deflate_size - r.in_used) +
-               " bytes before the trailer");
-    }
-    char msg[128];
-    std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x",
-                  member.c_str(), load_le32(block + b.block_size - 8), r.crc);
-    fail(run, i, decoded_byte, msg);
-  }
+  const bool done = decode_bgzf_run(run, run.out.data(), inflater, file_, [&] {
+    return cancel_.load(std::memory_order_relaxed) || seq > failed_seq_.load(std::memory_order_relaxed);
+  });
+  if (!done) throw Cancelled{};
 }
 
 void BgzfReader::worker_main() {

@@ -95,8 +95,6 @@ class BgzfReader final : public io::TextSource {
   void stop_workers() noexcept;
   void worker_main();
   void record_failure(uint64_t seq, std::exception_ptr error);
-  [[noreturn]] void fail(const BgzfRun& run, std::size_t block, uint64_t decoded_byte,
-                         const std::string& reason) const;
 
   std::string file_;
   int fd_ = -1;

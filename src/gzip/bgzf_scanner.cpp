@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "fqpipe/error.hpp"
+#include "gzip/bgzf_block_inflater.hpp"
 #include "gzip/gzip_header.hpp"
 
 namespace fqpipe::gzip {
@@ -32,9 +33,11 @@ constexpr std::size_t kMaxPlainPiece = std::size_t{64} << 20;
 
 }  // namespace
 
-BgzfScanner::BgzfScanner(int fd, uint64_t file_size, std::string file, std::size_t chunk_bytes)
+BgzfScanner::BgzfScanner(int fd, uint64_t file_size, std::string file, std::size_t chunk_bytes,
+                         uint64_t start, uint64_t decoded_start, uint64_t members_before)
     : fd_(fd), file_size_(file_size), file_(std::move(file)),
-      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)),
+      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)), comp_offset_(start),
+      decoded_offset_(decoded_start), members_(members_before),
       read_guess_(std::min<std::size_t>(chunk_bytes_ / 2, std::size_t{1} << 20) + kReadSlack) {}
 
 BgzfScanner::~BgzfScanner() {
@@ -272,6 +275,60 @@ void BgzfScanner::finish_plain() {
   }
   comp_offset_ = trailer + 8;
   ++members_;
+}
+
+namespace {
+
+[[noreturn]] void fail_block(const std::string& file, const BgzfRun& run, std::size_t block,
+                             uint64_t decoded_byte, const std::string& reason) {
+  ErrorPosition at;
+  at.file = file;
+  at.comp_byte = static_cast<int64_t>(run.comp_begin + run.blocks[block].in_offset);
+  at.decoded_byte = static_cast<int64_t>(decoded_byte);
+  throw Error(ErrorKind::data, reason, at);
+}
+
+}  // namespace
+
+bool decode_bgzf_run(const BgzfRun& run, char* out, BlockInflater& inflater, const std::string& file,
+                     const std::function<bool()>& cancelled) {
+  std::size_t out_offset = 0;
+  for (std::size_t i = 0; i < run.blocks.size(); ++i) {
+    if (cancelled && cancelled()) return false;
+    const BgzfBlock& b = run.blocks[i];
+    const uint8_t* block = run.in.data() + b.in_offset;
+    const std::size_t deflate_size = b.block_size - b.header_size - 8;
+    const InflateResult r = inflater.inflate(block + b.header_size, deflate_size, out + out_offset, b.isize);
+    if (r.status == InflateStatus::ok && r.out_size == b.isize && r.in_used == deflate_size &&
+        r.crc == load_le32(block + b.block_size - 8)) {
+      out_offset += b.isize;
+      continue;
+    }
+    // Something is wrong with this block: say what, in the order a reader would check it.
+    const uint64_t decoded_byte = run.decoded_begin + out_offset;
+    const std::string member = "gzip member " + std::to_string(run.first_member + i);
+    if (r.status == InflateStatus::output_overflow) {
+      fail_block(file, run, i, decoded_byte,
+                 "isize mismatch in " + member + ": stored " + std::to_string(b.isize) + ", decoded more");
+    }
+    if (r.status != InflateStatus::ok) fail_block(file, run, i, decoded_byte, "invalid deflate data in " + member);
+    if (r.out_size != b.isize) {
+      fail_block(file, run, i, decoded_byte,
+                 "isize mismatch in " + member + ": stored " + std::to_string(b.isize) + ", decoded " +
+                     std::to_string(r.out_size) + " (mod 2^32)");
+    }
+    if (r.in_used != deflate_size) {
+      fail_block(file, run, i, decoded_byte,
+                 "bgzf block size field of " + member + " says " + std::to_string(b.block_size) +
+                     " bytes, its deflate data ends " + std::to_string(deflate_size - r.in_used) +
+                     " bytes before the trailer");
+    }
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x",
+                  member.c_str(), load_le32(block + b.block_size - 8), r.crc);
+    fail_block(file, run, i, decoded_byte, msg);
+  }
+  return true;
 }
 
 }  // namespace fqpipe::gzip

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,8 +61,11 @@ inline constexpr uint32_t kMaxBgzfIsize = 65536;
 class BgzfScanner {
  public:
   /// `fd` is a regular file of `file_size` bytes (not owned); `file` names it in errors;
-  /// runs hold about `chunk_bytes` decoded bytes (at least one block).
-  BgzfScanner(int fd, uint64_t file_size, std::string file, std::size_t chunk_bytes);
+  /// runs hold about `chunk_bytes` decoded bytes (at least one block). Scanning starts at file
+  /// offset `start`, a member start at decoded offset `decoded_start` with `members_before`
+  /// members before it (0, 0, 0: the whole file).
+  BgzfScanner(int fd, uint64_t file_size, std::string file, std::size_t chunk_bytes,
+              uint64_t start = 0, uint64_t decoded_start = 0, uint64_t members_before = 0);
   ~BgzfScanner();
   BgzfScanner(const BgzfScanner&) = delete;
   BgzfScanner& operator=(const BgzfScanner&) = delete;
@@ -106,5 +110,14 @@ class BgzfScanner {
     uint64_t in_file_offset = 0; // file offset of in[0]
   } plain_;
 };
+
+class BlockInflater;
+
+/// Inflates every block of a BgzfScanner run (ScanResult::blocks) into out[0, run.out_size)
+/// and checks each against its trailer (ISIZE, CRC32, BSIZE); `file` names the input in
+/// errors. Before each block `cancelled()` is asked; true abandons the run (returns false).
+/// Throws Error (data) naming the member and offsets of the first bad block.
+bool decode_bgzf_run(const BgzfRun& run, char* out, BlockInflater& inflater, const std::string& file,
+                     const std::function<bool()>& cancelled);
 
 }  // namespace fqpipe::gzip

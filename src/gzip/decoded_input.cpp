@@ -6,6 +6,7 @@
 
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
+#include "gzip/bgzf_chunks.hpp"
 #include "gzip/bgzf_reader.hpp"
 #include "gzip/gzip_source.hpp"
 #include "gzip/parallel_gzip_reader.hpp"
@@ -71,8 +72,16 @@ ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsi
   io::FileSource file(path);
   in.file_size = file.size();
   in.format = sniff_format(path, file);
-  if (in.format != InputFormat::plain) {
-    in.why = std::string(format_name(in.format)) + " input is decoded by one producer";
+  if (in.format == InputFormat::gzip) {
+    in.why = "gzip input is decoded by one producer";
+    return in;
+  }
+  if (in.format == InputFormat::bgzf) {
+    if (lanes > 1) {
+      in.why = "bgzf input has no equal ranges";
+      return in;
+    }
+    in.chunks = std::make_unique<BgzfChunks>(path, path, chunk_bytes);
     return in;
   }
   in.chunks = std::make_unique<io::FileChunks>(path, chunk_bytes, lanes);

@@ -19,6 +19,8 @@ struct TextChunk {
   bool last = false;            ///< no chunk follows
   uint64_t input_offset = 0;    ///< the source's own bookkeeping (file range to read or decode)
   uint64_t input_size = 0;
+  uint64_t input_unit = 0;      ///< more of it (BGZF: members before the chunk)
+  bool reloadable = true;       ///< load() can load this chunk again (after others)
   GrowBuffer<char> bytes;       ///< the text, bytes.data()[0, size)
 
   const char* data() const noexcept { return bytes.data(); }
@@ -35,8 +37,9 @@ class ChunkSource {
   /// Cheap; called under the caller's lock.
   virtual bool claim(TextChunk& chunk, unsigned lane) = 0;
   /// Reads or decodes the claimed chunk into chunk.bytes and sets size (and decoded_offset,
-  /// last where claim() could not). Thread-safe. Throws fqpipe::Error for damaged or
-  /// unreadable input.
+  /// last where claim() could not). Thread-safe. A chunk marked reloadable may be loaded
+  /// again later, into another TextChunk given claim()'s fields. Throws fqpipe::Error for
+  /// damaged or unreadable input.
   virtual void load(TextChunk& chunk) = 0;
   /// Lanes (see above); producers beyond that number find nothing to claim.
   virtual unsigned lanes() const noexcept { return 1; }

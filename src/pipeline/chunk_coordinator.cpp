@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <limits>
 
 #include "fastq/parser.hpp"
@@ -57,6 +58,7 @@ struct ChunkCoordinator::Result {
   io::TextChunk chunk;                 // claim()'s fields only: the text is not kept
   std::string head;                    // the text before the guess (all of it without one)
   std::string tail;                    // the text after the last whole record
+  std::string text;                    // all of it, for a chunk that cannot be loaded again
   std::size_t start = 0;               // guessed first record, chunk-relative; npos: none
   std::vector<std::unique_ptr<FastqBatch>> batches;
   uint64_t records = 0, bases = 0;     // of the records in `batches` (or counted)
@@ -121,14 +123,21 @@ void ChunkCoordinator::run_producer(unsigned lane) {
       progress_.wait(lock, [&] { return stopped() || window_ == 0 || claimed_ < next_commit_ + window_; });
       wait_ns_ += since(t0);
       if (stopped()) break;
+      bool claimed = false;
       try {
-        if (!source_.claim(*buffer, lane)) break;
+        claimed = source_.claim(*buffer, lane);
       } catch (...) {
-        lock.unlock();
-        stop(std::current_exception());
-        break;
+        // Damage found while cutting the input: it takes the next place in order, so the
+        // records before it (and their errors) come first.
+        r->chunk.index = claimed_++;
+        r->load_error = std::current_exception();
       }
-      ++claimed_;
+      if (!claimed && !r->load_error) break;
+      if (claimed) ++claimed_;
+    }
+    if (r->load_error) {
+      deposit(std::move(r));
+      break;
     }
     process(*buffer, *r);
     deposit(std::move(r));
@@ -157,6 +166,8 @@ void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
   r.chunk.decoded_offset = chunk.decoded_offset;
   r.chunk.size = chunk.size;
   r.chunk.last = chunk.last;
+  r.chunk.input_unit = chunk.input_unit;
+  r.chunk.reloadable = chunk.reloadable;
   t0 = Clock::now();
   const std::string_view text(chunk.data(), chunk.size);
   r.start = chunk.index == 0 ? 0 : fastq::find_record_start(text, 0);
@@ -167,6 +178,7 @@ void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
     return;
   }
   r.head.assign(text.substr(0, r.start));
+  if (!chunk.reloadable) r.text.assign(text);
   const io::TextBuffer span{chunk.data() + r.start, chunk.size - r.start, chunk.decoded_offset + r.start};
   SpanText source(&span, 1);
   fastq::FastqParser parser(source, options_, file_, 1);
@@ -324,12 +336,19 @@ void ChunkCoordinator::commit(Result& r) {
   } else {  // a wrong guess: load the chunk again and parse on from where the seam ended
     ++reframed_;
     std::unique_ptr<io::TextChunk> text = spare_chunk();
-    text->index = chunk.index;
-    text->input_offset = chunk.input_offset;
-    text->input_size = chunk.input_size;
-    text->decoded_offset = chunk.decoded_offset;
-    text->last = chunk.last;
-    source_.load(*text);
+    if (chunk.reloadable) {
+      text->index = chunk.index;
+      text->input_offset = chunk.input_offset;
+      text->input_size = chunk.input_size;
+      text->input_unit = chunk.input_unit;
+      text->decoded_offset = chunk.decoded_offset;
+      text->last = chunk.last;
+      source_.load(*text);
+    } else {
+      text->bytes.grow(r.text.size());
+      std::memcpy(text->bytes.data(), r.text.data(), r.text.size());
+      text->size = r.text.size();
+    }
     const io::TextBuffer rest[2] = {{tail_.data(), tail_.size(), tail_offset_},
                                     {text->data() + r.start, text->size - r.start, guess}};
     try {
