@@ -64,6 +64,15 @@ COMMON_CMDS=(
   'fqpipe stats -t 1 :: "$FQPIPE" stats -t 1 "$FILE" > /dev/null'
   'fqpipe stats -t 2 :: "$FQPIPE" stats -t 2 "$FILE" > /dev/null'
 )
+# shellcheck disable=SC2016  # one producer against several on the same file (issue 4)
+MODE_CMDS=(
+  'fqpipe count -t 2 spmc :: "$FQPIPE" count -t 2 --mode spmc "$FILE" > /dev/null'
+  'fqpipe count -t 2 mpmc :: "$FQPIPE" count -t 2 --mode mpmc "$FILE" > /dev/null'
+  'fqpipe count -t 2 mpmc equal :: "$FQPIPE" count -t 2 --mode mpmc --chunking equal "$FILE" > /dev/null'
+  'fqpipe stats -t 2 spmc :: "$FQPIPE" stats -t 2 --mode spmc "$FILE" > /dev/null'
+  'fqpipe stats -t 2 mpmc :: "$FQPIPE" stats -t 2 --mode mpmc "$FILE" > /dev/null'
+  'fqpipe cat -t 2 > /dev/null :: "$FQPIPE" cat -t 2 "$FILE" > /dev/null'
+)
 
 usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; }
 if (($# == 0)); then usage >&2; exit 2; fi
@@ -149,9 +158,9 @@ for file in "$@"; do
   fi
   fmt=$(format "$file")
   case "$fmt" in
-    plain) cmds=("${PLAIN_CMDS[@]}" "${COMMON_CMDS[@]}") ;;
+    plain) cmds=("${PLAIN_CMDS[@]}" "${COMMON_CMDS[@]}" "${MODE_CMDS[@]}") ;;
     gzip)  cmds=("${GZIP_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]}") ;;
-    bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]:0:2}") ;;
+    bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]:0:2}" "${MODE_CMDS[@]}") ;;
   esac
   bytes=$(decompressed_bytes "$file" "$fmt")
   echo

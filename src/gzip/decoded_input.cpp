@@ -76,11 +76,7 @@ ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsi
     in.why = "gzip input is decoded by one producer";
     return in;
   }
-  if (in.format == InputFormat::bgzf) {
-    if (lanes > 1) {
-      in.why = "bgzf input has no equal ranges";
-      return in;
-    }
+  if (in.format == InputFormat::bgzf) {  // one lane: equal ranges would need a scan first
     in.chunks = std::make_unique<BgzfChunks>(path, path, chunk_bytes);
     return in;
   }

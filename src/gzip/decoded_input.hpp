@@ -43,7 +43,7 @@ struct ChunkedInput {
 
 /// Opens `path` for chunked reading with chunks of about `chunk_bytes` in `lanes` lanes (see
 /// io::ChunkSource): a regular plain file reads ranges with pread, a BGZF file is cut into
-/// runs of blocks (one lane only). Standard input, pipes and gzip (for now) cannot be cut:
+/// runs of blocks (one lane, whatever `lanes` asks). Standard input, pipes and gzip (for now) cannot be cut:
 /// chunks is null. Throws Error as open_decoded() does.
 ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1);
 

@@ -123,10 +123,12 @@ bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool cou
     plan.how = "spmc: input smaller than 4 chunks";
     return false;
   }
-  plan.window = equal ? 0 : 2 * static_cast<std::size_t>(plan.producers);
+  const bool lanes = plan.input.chunks->lanes() > 1;
+  plan.window = lanes ? 0 : 2 * static_cast<std::size_t>(plan.producers);
   plan.how = "mpmc: " + plan.input.chunks->describe();
-  if (options.chunking == Chunking::equal && !equal)
-    plan.how += " (equal ranges only when counting: batches of later ranges would wait in memory)";
+  if (options.chunking == Chunking::equal && !lanes)
+    plan.how += counting ? " (equal ranges: plain files only)"
+                         : " (equal ranges only when counting: batches of later ranges would wait in memory)";
   return true;
 }
 
