@@ -49,6 +49,13 @@ struct PipelineOptions {
   unsigned producers = 0;
   /// Consumer threads; 0 picks max(1, threads - 1).
   unsigned consumers = 0;
+  /// Process only part `part` (1-based) of `parts` record-aligned ranges of the input, so that
+  /// separate runs (machines) can share one file and merge their results exactly. Plain files
+  /// are cut at equal byte offsets, each cut moved to the next record start (the same one for
+  /// both neighbours, so the parts tile the file); compressed input needs an index. Record
+  /// numbers then count from the part's first record, and errors name byte offsets only.
+  unsigned part = 1;
+  unsigned parts = 1;
   /// Batches in flight (queued or being consumed); 0 picks 2 * threads + 2. Memory is bounded
   /// by queue_depth * batch_bytes (plus, with MPMC, 2 * producers chunks parsed ahead).
   std::size_t queue_depth = 0;

@@ -52,6 +52,12 @@ struct ReadOptions {
   GzipMode gzip_mode = GzipMode::automatic;
   unsigned decode_threads = 1;
   std::size_t chunk_bytes = std::size_t{1} << 20;
+  /// An index of a gzip input (fqpipe, GZIDX or .gzi format; see fqpipe/index.hpp): with
+  /// decode_threads >= 2 every thread decodes its own chunks from the index's checkpoints.
+  /// Empty: the input's path + ".fqidx" when that file exists. A stale index is an error.
+  std::string index_path{};
+  /// False ignores any index.
+  bool use_index = true;
 };
 
 /// Reads one input from start to end on the calling thread. Gzip members are decoded

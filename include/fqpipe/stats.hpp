@@ -53,6 +53,22 @@ class FastqStats {
   /// Per position i: the number of reads longer than i.
   std::vector<uint64_t> position_counts() const;
 
+  /// Every counter, schema-free: enough to save a partial result (`fqpipe stats --part`) and
+  /// merge it exactly with others later (`fqpipe merge`), whatever schema each part detected.
+  struct Counters {
+    uint64_t reads = 0, bases = 0, min_length = 0, max_length = 0;
+    uint64_t base_counts[5] = {};       ///< A, C, G, T, N
+    uint64_t quality_byte_sum = 0;      ///< sum of quality bytes (not scores)
+    uint64_t bytes_at_least[4] = {};    ///< quality bytes >= 53, 63, 84, 94 (Q20/Q30 at 33, 64)
+    uint8_t quality_lo = 255, quality_hi = 0;
+    std::map<uint64_t, uint64_t> length_histogram;
+    std::vector<uint64_t> position_byte_sums;  ///< per position: sum of quality bytes
+  };
+  Counters counters() const;
+  /// The statistics whose counters() are `c`. Throws std::invalid_argument when they cannot
+  /// belong together (reads != histogram total, bases != length sum, bases != base counts...).
+  static FastqStats from_counters(const Counters& c);
+
  private:
   void add_position_sums(const char* qual, std::size_t len);
   void flush_position_sums();

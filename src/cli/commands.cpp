@@ -1,19 +1,16 @@
-// commands.cpp - stats, count, validate and decompress: library calls plus output, nothing more.
+// commands.cpp - count, validate and decompress: library calls plus output, nothing more.
 // All parsing and checking happens in the library; a command only chooses options and prints.
 #include "cli/commands.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <string_view>
 #include <thread>
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "cli/output.hpp"
-#include "gzip/decoded_input.hpp"
+#include "cli/output_file.hpp"
 #include "cli/progress.hpp"
+#include "gzip/decoded_input.hpp"
 #include "fqpipe/error.hpp"
 #include "fqpipe/stats.hpp"
 
@@ -43,6 +40,14 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   p.producers = o.producers;
   p.consumers = o.consumers;
   p.queue_depth = o.queue_depth;
+  if (!o.part.empty()) {
+    unsigned i = 0, n = 0;
+    char end = 0;
+    if (std::sscanf(o.part.c_str(), "%u/%u%c", &i, &n, &end) != 2 || n == 0 || i == 0 || i > n)
+      throw Error(ErrorKind::usage, "--part '" + o.part + "': expected i/N with 1 <= i <= N");
+    p.part = i;
+    p.parts = n;
+  }
   return p;
 }
 
@@ -64,108 +69,10 @@ void report_run(const std::string& file, const PipelineOptions&, const RunInfo& 
                t.commit, t.consume, t.producer_wait, t.consumer_wait);
 }
 
-namespace {
-
-// Runs one file through `Worker` with a progress meter and the -v report.
-template <class Worker>
-Worker run_file(const CommonOptions& o, PipelineOptions p, const std::string& file, RunInfo& info) {
-  ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
-  p.on_progress = [&meter](const Progress& pr) { meter.update(pr); };
-  const auto start = std::chrono::steady_clock::now();
-  Worker w = run<Worker>(file, p, [] { return Worker(); }, &info);
-  meter.finish();
-  if (o.verbose) report_run(file, p, info, start);
-  return w;
-}
-
 void print(const CommonOptions& o, const Table& table, const std::vector<std::string>& json) {
   if (o.form == OutputForm::json) print_json_array(stdout, json);
   else if (o.form == OutputForm::tsv) table.print_tsv(stdout);
   else table.print_table(stdout);
-}
-
-std::string percent(uint64_t part, uint64_t whole) {
-  return whole ? fixed(100.0 * static_cast<double>(part) / static_cast<double>(whole), 2) : "0.00";
-}
-
-template <class Map>
-std::string json_map(const Map& m) {
-  std::string out = "{";
-  for (const auto& [k, v] : m) {
-    if (out.size() > 1) out += ", ";
-    out += '"';
-    out += std::to_string(k);
-    out += "\": ";
-    out += std::to_string(v);
-  }
-  return out + "}";
-}
-
-std::string json_array(const std::vector<uint64_t>& v) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(v[i]);
-  }
-  return out + "]";
-}
-
-}  // namespace
-
-int run_stats(const CommonOptions& o) {
-  const PipelineOptions p = pipeline_options(o);
-  Table table;
-  std::vector<std::string> json;
-  for (const std::string& file : o.files) {
-    RunInfo info;
-    const FastqStats s = run_file<FastqStats>(o, p, file, info);
-    // Scores are computed with the schema the user named, or else the one detected.
-    const QualitySchema schema = o.schema != "generic" ? p.read.schema : info.detected_schema;
-    const uint64_t q20 = s.q20_bases(schema);
-    const uint64_t q30 = s.q30_bases(schema);
-    const uint64_t qsum = s.quality_sum(schema);
-    const double bases = static_cast<double>(s.bases());
-    table.begin_row();
-    table.cell("file", file, false);
-    table.cell("format", std::string(format_name(info.format)), false);
-    table.cell("schema", std::string(schema_name(schema)), false);
-    table.cell("reads", std::to_string(s.reads()));
-    table.cell("bases", std::to_string(s.bases()));
-    table.cell("min_len", std::to_string(s.min_length()));
-    table.cell("avg_len", fixed(s.reads() ? bases / static_cast<double>(s.reads()) : 0.0, 1));
-    table.cell("max_len", std::to_string(s.max_length()));
-    table.cell("gc%", percent(s.g() + s.c(), s.bases()));
-    table.cell("n", std::to_string(s.n()));
-    table.cell("q20%", percent(q20, s.bases()));
-    table.cell("q30%", percent(q30, s.bases()));
-    table.cell("mean_q", fixed(s.bases() ? static_cast<double>(qsum) / bases : 0.0, 2));
-
-    JsonObject j;
-    j.add("file", file);
-    j.add("format", format_name(info.format));
-    j.add("schema", schema_name(schema));
-    j.add("reads", s.reads());
-    j.add("bases", s.bases());
-    j.add("min_length", s.min_length());
-    j.add("max_length", s.max_length());
-    j.add("a", s.a());
-    j.add("c", s.c());
-    j.add("g", s.g());
-    j.add("t", s.t());
-    j.add("n", s.n());
-    j.add("other", s.other());
-    j.add("q20_bases", q20);
-    j.add("q30_bases", q30);
-    j.add("quality_sum", qsum);
-    j.add("quality_lo", s.quality_lo() <= s.quality_hi() ? s.quality_lo() : 0);
-    j.add("quality_hi", s.quality_hi());
-    j.add_raw("length_histogram", json_map(s.length_histogram()));
-    j.add_raw("position_quality_sum", json_array(s.position_quality_sums(schema)));
-    j.add_raw("position_count", json_array(s.position_counts()));
-    json.push_back(j.str());
-  }
-  print(o, table, json);
-  return 0;
 }
 
 int run_count(const CommonOptions& o) {
@@ -183,13 +90,16 @@ int run_count(const CommonOptions& o) {
     const RecordCount c = count_records(file, p, &info);
     meter.finish();
     if (o.verbose) report_run(file, p, info, start);
+    const std::string part = p.parts > 1 ? std::to_string(p.part) + "/" + std::to_string(p.parts) : "";
     table.begin_row();
     table.cell("file", file, false);
+    if (!part.empty()) table.cell("part", part, false);
     table.cell("format", std::string(format_name(info.format)), false);
     table.cell("reads", std::to_string(c.records));
     table.cell("bases", std::to_string(c.bases));
     JsonObject j;
     j.add("file", file);
+    if (!part.empty()) j.add("part", part);
     j.add("format", format_name(info.format));
     j.add("reads", c.records);
     j.add("bases", c.bases);
@@ -225,54 +135,24 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
   decoder.bgzf_threads = threads;
   if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;
   gzip::DecodedInput in = gzip::open_decoded(file, decoder);
-  const bool to_stdout = output == "-";
-  const std::string tmp = to_stdout ? "" : output + ".fqpipe-tmp." + std::to_string(::getpid());
-  std::FILE* out = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
-  auto fail_io = [&](const std::string& what) {
-    if (!to_stdout) {
-      std::fclose(out);
-      std::remove(tmp.c_str());
-    }
-    ErrorPosition at;
-    at.file = output;
-    throw Error(ErrorKind::io, what + ": " + std::strerror(errno), at);
-  };
-  if (!out) {
-    ErrorPosition at;
-    at.file = output;
-    throw Error(ErrorKind::io, std::string("cannot create: ") + std::strerror(errno), at);
-  }
   ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
   uint64_t written = 0;
   try {
+    // Opened after the input, so an unreadable input leaves no trace; an error thrown below
+    // destroys `out`, which removes its temporary file.
+    OutputFile out(output);
     while (const io::TextBuffer* b = in.text->next()) {
-      if (std::fwrite(b->data, 1, b->size, out) != b->size) fail_io("write failed");
+      out.write(std::string_view(b->data, b->size));
       written += b->size;
       meter.update({in.text->input_bytes_read(), in.file_size, 0});
     }
-  } catch (const Error&) {
-    if (!to_stdout) {
-      std::fclose(out);
-      std::remove(tmp.c_str());
-    }
-    throw;
+    out.commit();
+  } catch (const OutputClosed&) {
+    // Like gzip -dc under `| head`: the reader has what it wanted, so this is success.
+    meter.finish();
+    return 0;
   }
   meter.finish();
-  if (std::fflush(out) != 0) fail_io("write failed");
-  if (!to_stdout) {
-    if (std::fclose(out) != 0) {
-      std::remove(tmp.c_str());
-      ErrorPosition at;
-      at.file = output;
-      throw Error(ErrorKind::io, std::string("write failed: ") + std::strerror(errno), at);
-    }
-    if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      ErrorPosition at;
-      at.file = output;
-      throw Error(ErrorKind::io, std::string("cannot rename the finished output: ") + std::strerror(errno), at);
-    }
-  }
   if (o.verbose)
     std::fprintf(stderr, "fqpipe: %s: %s, %s decoder%s%s, %llu bytes\n", file.c_str(),
                  std::string(format_name(in.format)).c_str(), in.decoder,

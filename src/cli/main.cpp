@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "fqpipe/error.hpp"
 
 namespace {
@@ -28,6 +29,8 @@ void add_pipeline_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
       ->check(CLI::Range(1u, 1024u));
   cmd.add_option("--queue-depth", o.queue_depth, "batches in flight (default 2 * threads + 2)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
+  cmd.add_option("--part", o.part,
+                 "i/N: only the i-th of N record-aligned ranges (plain files); fqpipe merge sums the parts");
 }
 
 void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
@@ -83,6 +86,16 @@ int main(int argc, char** argv) {
   cat->add_flag("--fasta", cat_fasta, "write FASTA (>header, sequence) instead of FASTQ");
   cat->add_option("-o,--output", cat_out, "output file (default: standard output)");
 
+  fqpipe::cli::CommonOptions merge_o;
+  CLI::App* merge = app.add_subcommand("merge", "sum the --json results of stats or count --part runs");
+  merge->add_option("results", merge_o.files, "JSON files written by stats/count --json; - reads standard input")
+      ->required();
+  auto* merge_json = merge->add_flag_callback("--json", [&merge_o] { merge_o.form = fqpipe::cli::OutputForm::json; },
+                                              "print a JSON array, one object per file");
+  auto* merge_tsv = merge->add_flag_callback("--tsv", [&merge_o] { merge_o.form = fqpipe::cli::OutputForm::tsv; },
+                                             "print tab-separated values with a header row");
+  merge_json->excludes(merge_tsv);
+
   fqpipe::cli::CommonOptions decompress_o;
   std::string decompress_out = "-";
   CLI::App* decompress = app.add_subcommand("decompress", "write the decompressed bytes, like gzip -dc");
@@ -94,6 +107,23 @@ int main(int argc, char** argv) {
   add_decoder_options(*decompress, decompress_o);
   decompress->add_flag("-v,--verbose", decompress_o.verbose, "report the decoder on stderr");
   decompress->add_flag("-q,--quiet", decompress_o.quiet, "no progress meter");
+  // --- index commands (issue 5): begin ---
+  fqpipe::cli::RangeOptions range_o;
+  auto* range_offset = decompress->add_option("--offset", range_o.offset, "first decompressed byte to write (seeks with an index)");
+  auto* range_length = decompress->add_option("--length", range_o.length, "decompressed bytes to write (default: to the end)");
+  auto* range_index = decompress->add_option("--index", range_o.index, "index to seek with (default: FILE.fqidx when it exists)");
+  fqpipe::cli::IndexOptions index_o;
+  CLI::App* index = app.add_subcommand("index", "build a random-access index of a gzip file (FILE.fqidx), or show one");
+  index->add_option("file", index_o.file, "gzip file to index (with --show: the index to print)");
+  index->add_option("-o,--output", index_o.output, "index file to write (default: FILE.fqidx)");
+  index->add_option("--format", index_o.format, "fqpipe (compressed windows, record numbers) or gzidx (indexed_gzip)")
+      ->check(CLI::IsMember({"fqpipe", "gzidx"}));
+  index->add_option("--spacing", index_o.spacing, "decompressed bytes between checkpoints (default 4 MiB)")
+      ->check(CLI::Range(uint64_t{1} << 15, uint64_t{1} << 40));
+  index->add_flag("--show", index_o.show, "print the index FILE (fqpipe, GZIDX or .gzi) instead of building one");
+  index->add_flag("--json", index_o.json, "with --show: print JSON");
+  index->add_flag("-v,--verbose", index_o.verbose, "report checkpoints and speed on stderr");
+  // --- index commands (issue 5): end ---
 
   try {
     app.parse(argc, argv);
@@ -114,11 +144,17 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("validate")) return fqpipe::cli::run_validate(validate_o);
     if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n);
     if (app.got_subcommand("cat")) return fqpipe::cli::run_cat(cat_o, cat_fasta, cat_out);
+    if (app.got_subcommand("merge")) return fqpipe::cli::run_merge(merge_o);
+    if (app.got_subcommand("index")) return fqpipe::cli::run_index(index_o);
+    range_o.has_length = range_length->count() > 0;
+    if (app.got_subcommand("decompress") && (range_offset->count() || range_length->count() || range_index->count()))
+      return fqpipe::cli::run_decompress_range(decompress_o, decompress_out, range_o);
     if (app.got_subcommand("decompress")) return fqpipe::cli::run_decompress(decompress_o, decompress_out);
   } catch (const fqpipe::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fqpipe: %s\n", e.what());
-    if (!e.position().line.empty()) std::fprintf(stderr, "%s\n", e.position().line.c_str());
+    if (!e.position().line.empty())  // the offending input line, escaped: it may hold anything
+      std::fprintf(stderr, "%s\n", fqpipe::cli::printable(e.position().line).c_str());
     return e.kind() == fqpipe::ErrorKind::data ? 1 : 2;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "fqpipe: out of memory\n");

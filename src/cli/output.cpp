@@ -1,5 +1,5 @@
-// output.cpp - JSON escaping, table alignment and TSV for the CLI's results.
-// Hand-written because the output is small and flat; a JSON library would be one more dependency.
+// output.cpp - JSON escaping, table alignment and TSV for the CLI's results, and the escaping of
+// input echoed in error messages. Hand-written: the output is small and flat.
 #include "cli/output.hpp"
 
 #include <algorithm>
@@ -27,6 +27,22 @@ std::string json_string(std::string_view text) {
     }
   }
   return out + "\"";
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c >= 0x20 && c < 0x7f) || c == '\t') {
+      out += ch;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
 }
 
 void JsonObject::key(std::string_view k) {

@@ -26,6 +26,11 @@ class JsonObject {
 /// `text` quoted and escaped as a JSON string.
 std::string json_string(std::string_view text);
 
+/// `text` with every byte outside printable ASCII (tab excepted) written as \xHH, for echoing
+/// input on a terminal: an excerpt of hostile input can then neither send escape sequences
+/// (clear the screen, retitle the window) nor be cut short by a NUL.
+std::string printable(std::string_view text);
+
 /// Rows of named cells, printed as an aligned table or as TSV with a header row.
 class Table {
  public:

@@ -21,8 +21,10 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
     return;
   }
   tmp_ = path_ + ".fqpipe-tmp." + std::to_string(::getpid());
+  remove_on_interrupt_.arm(tmp_);  // before the file exists, so no moment leaves it unguarded
   file_ = std::fopen(tmp_.c_str(), "wb");
   if (!file_) {
+    remove_on_interrupt_.release();
     ErrorPosition at;
     at.file = path_;
     throw Error(ErrorKind::io, std::string("cannot create: ") + std::strerror(errno), at);
@@ -33,6 +35,7 @@ OutputFile::~OutputFile() {
   if (tmp_.empty()) return;
   if (file_) std::fclose(file_);
   std::remove(tmp_.c_str());
+  remove_on_interrupt_.release();  // only now: until the file is gone, an interrupt removes it
 }
 
 void OutputFile::write(std::string_view text) {
@@ -46,6 +49,7 @@ void OutputFile::commit() {
   std::FILE* f = std::exchange(file_, nullptr);
   if (std::fclose(f) != 0) fail("write failed");
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) fail("cannot rename the finished output");
+  remove_on_interrupt_.release();  // after the rename: an interrupt before it removes the file
   tmp_.clear();
 }
 

@@ -1,11 +1,13 @@
-// output_file.hpp - OutputFile, where cat and head write records: standard output, or a file
-// that appears under its name only once complete, so a failed run never leaves a
-// complete-looking file (the rule decompress follows too).
+// output_file.hpp - OutputFile, where cat, head and decompress write: standard output, or a
+// file that appears under its name only once complete, so a failed or interrupted run never
+// leaves a complete-looking file.
 #pragma once
 
 #include <cstdio>
 #include <string>
 #include <string_view>
+
+#include "cli/interrupt.hpp"
 
 namespace fqpipe::cli {
 
@@ -15,7 +17,9 @@ struct OutputClosed {};
 
 /// Standard output ("-") or a file written as PATH.fqpipe-tmp.PID and renamed to PATH by
 /// commit(). Standard output ignores SIGPIPE from then on, so a closed pipe is reported as
-/// OutputClosed instead of killing the process. Not thread-safe.
+/// OutputClosed instead of killing the process. The temporary file is removed when the object
+/// is destroyed uncommitted, and by the signal handler on Ctrl-C or SIGTERM (interrupt.hpp).
+/// Not thread-safe.
 class OutputFile {
  public:
   /// Opens `path`; throws Error (kind io) "cannot create: ..." when the temporary file cannot be.
@@ -37,6 +41,7 @@ class OutputFile {
 
   std::string path_;
   std::string tmp_;  // empty for standard output
+  RemoveOnInterrupt remove_on_interrupt_;  // armed while tmp_ exists under its temporary name
   std::FILE* file_;
 };
 

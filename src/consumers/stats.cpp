@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <stdexcept>
 
 namespace fqpipe {
 namespace {
@@ -153,6 +155,64 @@ void FastqStats::merge(const FastqStats& other) {
     pos_acc16_.resize(other.pos_raw_sum_.size(), 0);
   }
   for (std::size_t i = 0; i < other.pos_raw_sum_.size(); ++i) pos_raw_sum_[i] += other.pos_raw_sum_[i];
+}
+
+FastqStats::Counters FastqStats::counters() const {
+  Counters c;
+  c.reads = reads_;
+  c.bases = bases_;
+  c.min_length = min_length();
+  c.max_length = max_length_;
+  std::copy(std::begin(base_counts_), std::end(base_counts_), c.base_counts);
+  c.quality_byte_sum = qual_byte_sum_;
+  std::copy(std::begin(qual_at_least_), std::end(qual_at_least_), c.bytes_at_least);
+  c.quality_lo = qual_lo_;
+  c.quality_hi = qual_hi_;
+  c.length_histogram = length_histogram();
+  c.position_byte_sums = pos_raw_sum_;
+  // Positions no read reaches carry nothing: drop trailing zeros so equal data compare equal.
+  while (!c.position_byte_sums.empty() && c.position_byte_sums.back() == 0) c.position_byte_sums.pop_back();
+  return c;
+}
+
+FastqStats FastqStats::from_counters(const Counters& c) {
+  uint64_t reads = 0, bases = 0, min_len = UINT64_MAX, max_len = 0;
+  for (const auto& [len, count] : c.length_histogram) {
+    if (count == 0) continue;
+    reads += count;
+    bases += len * count;
+    min_len = std::min(min_len, len);
+    max_len = std::max(max_len, len);
+  }
+  uint64_t acgtn = 0;
+  for (const uint64_t b : c.base_counts) acgtn += b;
+  if (reads != c.reads || bases != c.bases || acgtn > c.bases ||
+      (reads && (min_len != c.min_length || max_len != c.max_length)) ||
+      c.bytes_at_least[1] > c.bytes_at_least[0] || c.bytes_at_least[0] > c.bases ||
+      c.position_byte_sums.size() > std::min<uint64_t>(max_len, kMaxTrackedPositions))
+    throw std::invalid_argument("inconsistent statistics counters");
+  FastqStats s;
+  s.reads_ = c.reads;
+  s.bases_ = c.bases;
+  s.min_length_ = reads ? c.min_length : UINT64_MAX;
+  s.max_length_ = c.max_length;
+  std::copy(std::begin(c.base_counts), std::end(c.base_counts), s.base_counts_);
+  s.qual_byte_sum_ = c.quality_byte_sum;
+  std::copy(std::begin(c.bytes_at_least), std::end(c.bytes_at_least), s.qual_at_least_);
+  s.qual_lo_ = c.quality_lo;
+  s.qual_hi_ = c.quality_hi;
+  for (const auto& [len, count] : c.length_histogram) {
+    if (count == 0) continue;
+    if (len < kShortLengthLimit) {
+      if (s.short_lengths_.size() <= len) s.short_lengths_.resize(len + 1, 0);
+      s.short_lengths_[len] += count;
+    } else {
+      s.long_lengths_[len] += count;
+    }
+  }
+  s.pos_raw_sum_ = c.position_byte_sums;
+  s.pos_acc16_.assign(s.pos_raw_sum_.size(), 0);
+  return s;
 }
 
 uint64_t FastqStats::quality_sum(QualitySchema schema) const noexcept {

@@ -187,6 +187,8 @@ bool FastqParser::finish_at_end(RecordLines& r) {
   at_end_ = true;
   if (open_end_) return false;  // the rest is someone else's to finish
   if (carry_.empty()) return false;  // blank lines at the very end are fine
+  // The limit is on the record, however it reached us: checked here too, not only on appends.
+  check_record_size(carry_.data(), carry_.size(), carry_offset_);
   const char* next;
   r.start = carry_.data();
   r.start_offset = carry_offset_;

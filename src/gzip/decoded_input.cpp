@@ -3,6 +3,7 @@
 #include "gzip/decoded_input.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
@@ -12,6 +13,8 @@
 #include "gzip/parallel_gzip_reader.hpp"
 #include "io/mapped_file.hpp"
 #include "io/buffer_source.hpp"
+#include "index/index_chunks.hpp"
+#include "io/chunk_text.hpp"
 #include "io/file_chunks.hpp"
 #include "io/file_source.hpp"
 
@@ -63,7 +66,15 @@ InputFormat sniff_format(const std::string& path, io::FileSource& file) {
 
 }  // namespace
 
-ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes) {
+std::optional<GzipIndex> find_index(const std::string& path, const DecoderOptions& options) {
+  if (!options.use_index) return std::nullopt;
+  const std::string idx = options.index_path.empty() ? default_index_path(path) : options.index_path;
+  if (options.index_path.empty() && !io::is_regular_file(idx)) return std::nullopt;
+  return load_index(idx);
+}
+
+ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes,
+                          const DecoderOptions& options) {
   ChunkedInput in;
   if (!io::is_regular_file(path)) {
     in.why = path == "-" ? "standard input is read once, in order" : "not a regular file";
@@ -73,7 +84,11 @@ ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsi
   in.file_size = file.size();
   in.format = sniff_format(path, file);
   if (in.format == InputFormat::gzip) {
-    in.why = "gzip input is decoded by one producer";
+    if (std::optional<GzipIndex> index = find_index(path, options)) {
+      in.chunks = std::make_unique<index::IndexChunks>(path, *index, chunk_bytes);
+      return in;
+    }
+    in.why = "gzip input without an index is decoded by one producer (fqpipe index FILE makes one)";
     return in;
   }
   if (in.format == InputFormat::bgzf) {  // one lane: equal ranges would need a scan first
@@ -93,6 +108,15 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
   if (has_gzip_magic(head.data(), head.size())) {
     const GzipHeader h = parse_gzip_header(head.data(), head.size());
     in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+    // With an index every thread decodes its own chunks from their checkpoints.
+    if (in.format == InputFormat::gzip && options.bgzf_threads >= 2 && io::is_regular_file(path)) {
+      if (std::optional<GzipIndex> index = find_index(path, options)) {
+        in.text = std::make_unique<io::ChunkText>(
+            std::make_unique<index::IndexChunks>(path, *index, options.chunk_bytes), options.bgzf_threads);
+        in.decoder = "indexed gzip";
+        return in;
+      }
+    }
     // BGZF blocks are independent: decoding them on every thread is always the faster path.
     if (in.format == InputFormat::bgzf && options.bgzf_threads >= 2 && io::is_regular_file(path)) {
       in.text = std::make_unique<BgzfReader>(path, path, options.bgzf_threads);

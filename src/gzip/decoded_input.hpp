@@ -3,8 +3,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "fqpipe/index.hpp"
 #include "fqpipe/reader.hpp"
 #include "io/chunk_source.hpp"
 #include "io/text_source.hpp"
@@ -18,8 +20,12 @@ struct DecoderOptions {
   /// sequential ISA-L decoder. Only regular files qualify (a pipe is read once, in order).
   unsigned parallel_threads = 1;
   std::size_t chunk_bytes = std::size_t{1} << 20;  ///< compressed bytes per parallel chunk
-  /// Threads that decode BGZF blocks (the caller of next() included); 1 reads sequentially.
+  /// Threads that decode BGZF blocks (the caller of next() included), or the chunks of an
+  /// indexed gzip file; 1 reads sequentially.
   unsigned bgzf_threads = 1;
+  /// The index of a gzip input: path ("" = input + ".fqidx" if present), or none at all.
+  std::string index_path;
+  bool use_index = true;
 };
 
 struct DecodedInput {
@@ -41,10 +47,17 @@ struct ChunkedInput {
   std::string why;                          ///< when chunks is null: why not, in words
 };
 
+/// The index the options ask for: options.index_path (which must load), or else `path` +
+/// ".fqidx" when that file exists; none when use_index is false. Throws Error for a damaged
+/// index (whether it fits `path` is checked where it is used).
+std::optional<GzipIndex> find_index(const std::string& path, const DecoderOptions& options);
+
 /// Opens `path` for chunked reading with chunks of about `chunk_bytes` in `lanes` lanes (see
 /// io::ChunkSource): a regular plain file reads ranges with pread, a BGZF file is cut into
-/// runs of blocks (one lane, whatever `lanes` asks). Standard input, pipes and gzip (for now) cannot be cut:
-/// chunks is null. Throws Error as open_decoded() does.
-ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1);
+/// runs of blocks (one lane, whatever `lanes` asks), a gzip file with an index (options) into
+/// checkpoint ranges. Standard input, pipes and gzip without an index cannot be cut: chunks
+/// is null. Throws Error as open_decoded() does, and when an index does not fit.
+ChunkedInput open_chunked(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1,
+                          const DecoderOptions& options = {});
 
 }  // namespace fqpipe::gzip

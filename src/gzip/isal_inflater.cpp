@@ -32,16 +32,18 @@ void IsalInflater::start(std::span<const uint8_t> comp, uint64_t comp_bit, std::
   }
 }
 
-DeflateStatus IsalInflater::feed_until(uint64_t end_byte, ByteChunk& out) {
+DeflateStatus IsalInflater::feed_until(uint64_t end_byte, ByteChunk& out, std::size_t max_size) {
   inflate_state& s = *state_;
   end_byte = std::min<uint64_t>(end_byte, comp_.size());
   const uint64_t at = static_cast<uint64_t>(s.next_in - comp_.data());
   s.avail_in = end_byte > at ? static_cast<uint32_t>(end_byte - at) : 0;
   for (;;) {
+    if (out.size >= max_size) return DeflateStatus::ok;  // full; input may remain for the next call
     if (out.data.capacity() - out.size < (std::size_t{1} << 18))
       out.data.grow(std::max<std::size_t>(out.data.capacity() * 2, std::size_t{4} << 20), out.size);
     s.next_out = out.data.data() + out.size;
-    s.avail_out = static_cast<uint32_t>(std::min<std::size_t>(out.data.capacity() - out.size, UINT32_MAX));
+    s.avail_out = static_cast<uint32_t>(
+        std::min<std::size_t>({out.data.capacity() - out.size, max_size - out.size, UINT32_MAX}));
     const uint32_t before = s.avail_out;
     const int rc = isal_inflate(&s);
     out.size += before - s.avail_out;

@@ -3,6 +3,7 @@
 // The front of the parallel reader uses it: ISA-L is the fastest known-window decoder we have.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,9 +33,12 @@ class IsalInflater {
   void start(std::span<const uint8_t> comp, uint64_t comp_bit, std::span<const uint8_t> window);
 
   /// Decodes every symbol that lies wholly before byte `end_byte` of the input, appending the
-  /// output to `out`. Stops early after the final block. Returns a status (truncated_input only
-  /// when the end of the whole input is reached inside the stream).
-  DeflateStatus feed_until(uint64_t end_byte, ByteChunk& out);
+  /// output to `out`. Stops early after the final block, and (returning ok) once `out` holds
+  /// `max_size` bytes or more: a few compressed bytes can expand a thousandfold, so a caller
+  /// that bounds its memory hands `out` on and calls again until `out` stays below `max_size`.
+  /// Returns a status (truncated_input only when the end of the whole input is reached inside
+  /// the stream).
+  DeflateStatus feed_until(uint64_t end_byte, ByteChunk& out, std::size_t max_size = SIZE_MAX);
 
   /// True once the final block has been decoded.
   bool finished() const noexcept;

@@ -305,7 +305,15 @@ void ParallelGzipReader::decode_member_chunks(uint64_t member_no, uint64_t& pos_
     // Decode up to the speculative start, or through region target_g when no thread took it.
     const bool aim = start && *start >= approx_bit;
     const uint64_t end_byte = aim ? (*start + 7) / 8 : guess_bit(target_g + 1) / 8;
-    const DeflateStatus s = isal.feed_until(end_byte, *bytes);
+    // The output is handed on every 2 chunks' worth, so a gzip bomb (a region that expands a
+    // thousandfold) never sits in memory whole.
+    DeflateStatus s;
+    while ((s = isal.feed_until(end_byte, *bytes, chunk_bytes_ * 2)) == DeflateStatus::ok &&
+           bytes->size >= chunk_bytes_ * 2 && !isal.finished()) {
+      push_front_bytes(member_no, bytes, window);
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
     if (s == DeflateStatus::truncated_input)
       fail("truncated gzip member (compressed data ends before the final deflate block)", comp_.size());
     if (s != DeflateStatus::ok) fail("invalid deflate data: " + std::string(to_string(s)), end_byte);

@@ -21,6 +21,8 @@ struct TextChunk {
   uint64_t input_size = 0;
   uint64_t input_unit = 0;      ///< more of it (BGZF: members before the chunk)
   bool reloadable = true;       ///< load() can load this chunk again (after others)
+  /// Where a record is known to start, chunk-relative (an index knows some); npos: unknown.
+  std::size_t record_start = static_cast<std::size_t>(-1);
   GrowBuffer<char> bytes;       ///< the text, bytes.data()[0, size)
 
   const char* data() const noexcept { return bytes.data(); }

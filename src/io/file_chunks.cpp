@@ -25,7 +25,8 @@ namespace {
 
 }  // namespace
 
-FileChunks::FileChunks(const std::string& path, std::size_t chunk_bytes, unsigned lanes)
+FileChunks::FileChunks(const std::string& path, std::size_t chunk_bytes, unsigned lanes,
+                       uint64_t begin, uint64_t end)
     : path_(path), chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1)) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) fail(path, ErrorKind::io, std::string("cannot open: ") + std::strerror(errno));
@@ -36,7 +37,9 @@ FileChunks::FileChunks(const std::string& path, std::size_t chunk_bytes, unsigne
   }
   size_ = static_cast<uint64_t>(st.st_size);
   ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  const uint64_t chunks = (size_ + chunk_bytes_ - 1) / chunk_bytes_;
+  end_ = std::min(end, size_);
+  begin_ = std::min(begin, end_);
+  const uint64_t chunks = (end_ - begin_ + chunk_bytes_ - 1) / chunk_bytes_;
   lanes = std::max(1u, lanes);
   chunks_per_lane_ = lanes == 1 ? chunks : (chunks + lanes - 1) / lanes;
   for (unsigned i = 0; i < lanes; ++i) next_.push_back(i * chunks_per_lane_);
@@ -49,13 +52,13 @@ FileChunks::~FileChunks() {
 bool FileChunks::claim(TextChunk& chunk, unsigned lane) {
   if (lane >= next_.size()) return false;
   const uint64_t index = next_[lane];
-  const uint64_t offset = index * chunk_bytes_;
-  if (offset >= size_ || (next_.size() > 1 && index >= (lane + 1) * chunks_per_lane_)) return false;
+  const uint64_t offset = begin_ + index * chunk_bytes_;
+  if (offset >= end_ || (next_.size() > 1 && index >= (lane + 1) * chunks_per_lane_)) return false;
   chunk.index = next_[lane]++;
   chunk.input_offset = offset;
-  chunk.input_size = std::min<uint64_t>(chunk_bytes_, size_ - offset);
+  chunk.input_size = std::min<uint64_t>(chunk_bytes_, end_ - offset);
   chunk.decoded_offset = offset;
-  chunk.last = offset + chunk.input_size == size_;
+  chunk.last = offset + chunk.input_size == end_;
   chunk.size = 0;
   claimed_.fetch_add(chunk.input_size, std::memory_order_relaxed);
   return true;

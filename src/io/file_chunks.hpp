@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,12 @@ namespace fqpipe::io {
 
 /// Chunks of `chunk_bytes` bytes of a regular file (the last one shorter), read with pread(2).
 /// With `lanes` > 1 the file is cut into that many equal ranges (whole chunks each), one per lane.
+/// Only bytes [begin, end) of the file are read (end clipped to the file size) when given.
 class FileChunks final : public ChunkSource {
  public:
   /// Opens `path`. Throws Error (io) when it cannot be opened or is not a regular file.
-  FileChunks(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1);
+  FileChunks(const std::string& path, std::size_t chunk_bytes, unsigned lanes = 1,
+             uint64_t begin = 0, uint64_t end = UINT64_MAX);
   ~FileChunks() override;
   FileChunks(const FileChunks&) = delete;
   FileChunks& operator=(const FileChunks&) = delete;
@@ -24,14 +27,15 @@ class FileChunks final : public ChunkSource {
   /// Throws Error (io) on a read error, or when the file shrank since it was opened.
   void load(TextChunk& chunk) override;
   uint64_t input_bytes_read() const noexcept override { return claimed_.load(std::memory_order_relaxed); }
-  uint64_t input_size() const noexcept override { return size_; }
+  uint64_t input_size() const noexcept override { return end_ - begin_; }
   std::string describe() const override;
   unsigned lanes() const noexcept override { return static_cast<unsigned>(next_.size()); }
 
  private:
   std::string path_;
   int fd_ = -1;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;      // of the file
+  uint64_t begin_ = 0, end_ = 0;  // the range read
   std::size_t chunk_bytes_;
   uint64_t chunks_per_lane_ = 0;
   std::vector<uint64_t> next_;  // per lane: the index of its next chunk

@@ -50,10 +50,11 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
-void MappedFile::release_before(std::size_t end) noexcept {
+void MappedFile::release(std::size_t begin, std::size_t end) noexcept {
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  begin = (begin + page - 1) / page * page;
   end = std::min(end, size_) / page * page;
-  if (end > 0) ::madvise(const_cast<uint8_t*>(data_), end, MADV_DONTNEED);
+  if (end > begin) ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 bool is_regular_file(const std::string& path) {

@@ -21,7 +21,10 @@ class MappedFile {
 
   /// Drops the mapped pages of [0, end) from this process (the page cache keeps them), so a
   /// forward pass over a large file holds only the part still being read. Thread-safe.
-  void release_before(std::size_t end) noexcept;
+  void release_before(std::size_t end) noexcept { release(0, end); }
+  /// The same for the whole pages inside [begin, end): a reader that moves forward from
+  /// anywhere drops what it has passed. Pages are read in again if touched later. Thread-safe.
+  void release(std::size_t begin, std::size_t end) noexcept;
 
  private:
   const uint8_t* data_ = nullptr;

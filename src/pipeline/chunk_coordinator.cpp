@@ -38,6 +38,20 @@ class SpanText final : public io::TextSource {
 // Thrown inside the committing thread when the queue stopped under it.
 struct QueueStopped {};
 
+// An error without record and line numbers (they would count from a part's start).
+std::exception_ptr without_numbers(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    ErrorPosition at = e.position();
+    at.record_no = 0;
+    at.line_no = 0;
+    return std::make_exception_ptr(Error(e.kind(), e.reason(), at));
+  } catch (...) {
+    return std::current_exception();
+  }
+}
+
 // A producer's error, renumbered once the records before its chunk are counted.
 std::exception_ptr renumbered(std::exception_ptr error, uint64_t records_before) {
   try {
@@ -170,7 +184,11 @@ void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
   r.chunk.reloadable = chunk.reloadable;
   t0 = Clock::now();
   const std::string_view text(chunk.data(), chunk.size);
-  r.start = chunk.index == 0 ? 0 : fastq::find_record_start(text, 0);
+  // Chunk 0 starts at a record; an index may know where one starts; else guess. Either way
+  // the seam verifies it.
+  r.start = chunk.index == 0                                        ? 0
+            : chunk.record_start != static_cast<std::size_t>(-1) ? chunk.record_start
+                                                                  : fastq::find_record_start(text, 0);
   if (r.start == std::string_view::npos || r.start >= chunk.size) {
     r.start = std::string_view::npos;
     r.head.assign(text);
@@ -234,7 +252,7 @@ void ChunkCoordinator::deposit(std::unique_ptr<Result> r) {
     } catch (const QueueStopped&) {
       stop(nullptr);
     } catch (...) {
-      stop(std::current_exception());
+      stop(record_numbers_known ? std::current_exception() : without_numbers(std::current_exception()));
     }
     commit_ns_ += since(t0);
     if (on_commit && !stopped()) on_commit();
@@ -254,7 +272,7 @@ void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n
   for (std::size_t i = 0; i < n; ++i) total += spans[i].size;
   if (total == 0) return;
   SpanText text(spans, n);
-  fastq::FastqParser parser(text, options_, file_, records_ + 1);
+  fastq::FastqParser parser(text, options_, file_, first_record_no + records_);
   if (!closed) parser.set_open_end();
   if (queue_) {
     for (;;) {
@@ -273,7 +291,7 @@ void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n
     parser.count(std::numeric_limits<uint64_t>::max(), bases);
     bases_ += bases;
   }
-  records_ = parser.records();
+  records_ = parser.records() - (first_record_no - 1);
   qual_lo_ = std::min(qual_lo_, parser.quality_lo());
   qual_hi_ = std::max(qual_hi_, parser.quality_hi());
   if (closed) {
@@ -300,7 +318,7 @@ void ChunkCoordinator::emit(std::vector<std::unique_ptr<FastqBatch>>& batches) {
     FastqBatch* b = queue_->acquire();
     if (!b) throw QueueStopped{};
     std::swap(*b, *parked);
-    b->renumber(records_ + 1);
+    b->renumber(first_record_no + records_);
     records_ += b->size();
     bases_ += b->sequence_bytes();
     ++batches_;
@@ -330,7 +348,7 @@ void ChunkCoordinator::commit(Result& r) {
     }
     qual_lo_ = std::min(qual_lo_, r.qual_lo);
     qual_hi_ = std::max(qual_hi_, r.qual_hi);
-    if (r.parse_error) std::rethrow_exception(renumbered(r.parse_error, before));
+    if (r.parse_error) std::rethrow_exception(renumbered(r.parse_error, first_record_no - 1 + before));
     tail_ = std::move(r.tail);
     tail_offset_ = r.unfinished;
   } else {  // a wrong guess: load the chunk again and parse on from where the seam ended

@@ -48,6 +48,11 @@ class ChunkCoordinator {
 
   /// Called after each commit by the committing thread (never two at once); may be empty.
   std::function<void()> on_commit;
+  /// False when the source starts inside the input (a part of it): records are numbered from
+  /// the part's first, so errors name byte offsets but no record or line numbers.
+  bool record_numbers_known = true;
+  /// The number of the source's first record (a part that starts at a known record).
+  uint64_t first_record_no = 1;
 
   /// One producer's loop over the chunks of source lane `lane` (0 for a one-lane source),
   /// until they are exhausted or the run stops. Does not throw: errors stop the run (the queue
@@ -56,7 +61,8 @@ class ChunkCoordinator {
   /// After every producer returned: rethrows the run's first error, if any.
   void rethrow_error() const;
 
-  /// Totals of the committed records (complete once the run ended without error).
+  /// Totals of the committed records (complete once the run ended without error); records()
+  /// counts them, whatever first_record_no is.
   uint64_t records() const noexcept { return records_.load(std::memory_order_relaxed); }
   uint64_t bases() const noexcept { return bases_; }
   uint64_t batches() const noexcept { return batches_; }

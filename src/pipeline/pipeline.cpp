@@ -7,7 +7,10 @@
 #include <thread>
 
 #include "fqpipe/error.hpp"
+#include "fastq/record_boundary.hpp"
 #include "gzip/decoded_input.hpp"
+#include "index/index_chunks.hpp"
+#include "io/file_chunks.hpp"
 #include "pipeline/batch_queue.hpp"
 #include "pipeline/chunk_coordinator.hpp"
 
@@ -97,12 +100,103 @@ struct Plan {
   gzip::ChunkedInput input;
   unsigned producers = 1;
   std::size_t window = 0;  // chunks parsed ahead of the committed one; 0: no bound
+  bool numbers_known = true;  // false for a part of a plain file after the first
+  uint64_t first_record_no = 1;
   std::string how;
 };
+
+// Moves byte offset `at` of a plain file to the start of the record there (the end of the file
+// if none follows), reading as far as it takes. Both neighbouring parts compute the same cut.
+uint64_t record_start_at(const std::string& path, uint64_t at, uint64_t size) {
+  if (at == 0 || at >= size) return std::min(at, size);
+  io::FileChunks file(path, std::size_t{1} << 20, 1, at, size);
+  std::string text;
+  io::TextChunk chunk;
+  while (file.claim(chunk, 0)) {
+    file.load(chunk);
+    text.append(chunk.data(), chunk.size);
+    const std::size_t p = fastq::find_record_start(text, 0);
+    if (p != std::string::npos) return at + p;
+  }
+  return size;
+}
+
+// The byte range of part `part` of `parts` of a plain file.
+std::pair<uint64_t, uint64_t> part_range(const std::string& path, uint64_t size, unsigned part,
+                                         unsigned parts) {
+  const auto cut = [&](unsigned i) {
+    // size * i / parts without overflowing 64 bits
+    return record_start_at(path, size / parts * i + size % parts * i / parts, size);
+  };
+  return {cut(part - 1), part == parts ? size : cut(part)};
+}
+
+gzip::DecoderOptions index_options(const ReadOptions& read) {
+  gzip::DecoderOptions d;
+  d.index_path = read.index_path;
+  d.use_index = read.use_index;
+  return d;
+}
+
+// A part always runs MPMC (one producer or more): the coordinator handles a range that starts
+// inside the file. Plain files are cut at byte offsets moved to record starts; gzip files
+// with an index with record numbers at checkpoints, whose first records are known exactly.
+bool plan_part(const std::string& path, const PipelineOptions& options, Plan& plan) {
+  ErrorPosition at;
+  at.file = path;
+  if (options.part < 1 || options.part > options.parts)
+    throw Error(ErrorKind::usage, "--part " + std::to_string(options.part) + "/" +
+                                      std::to_string(options.parts) + ": part must lie in 1.." +
+                                      std::to_string(options.parts), at);
+  plan.producers = options.producers ? options.producers : std::max(1u, options.threads);
+  plan.window = 2 * static_cast<std::size_t>(plan.producers);
+  const std::size_t chunk = std::max<std::size_t>(options.read.chunk_bytes, 1);
+  const std::string which = std::to_string(options.part) + "/" + std::to_string(options.parts);
+  gzip::ChunkedInput probe = gzip::open_chunked(path, 1);
+  if (probe.format == InputFormat::gzip) {
+    const std::optional<GzipIndex> index = gzip::find_index(path, index_options(options.read));
+    if (!index || !index->has_records)
+      throw Error(ErrorKind::usage, "--part of gzip input needs an fqpipe index with record numbers (" +
+                                        std::string(index ? "the index has none" : "none found") +
+                                        "; fqpipe index FILE makes one)", at);
+    // Parts start at checkpoints' first records, spread evenly over the checkpoints.
+    const auto& cps = index->checkpoints;
+    const auto cut = [&](unsigned i) -> std::pair<uint64_t, uint64_t> {  // (record byte, number)
+      if (i == 0) return {0, 1};
+      if (i == options.parts) return {UINT64_MAX, index->record_count + 1};
+      const std::size_t k = cps.size() * i / options.parts;
+      return {cps[k].record_byte, cps[k].record_no};
+    };
+    const auto [begin, first] = cut(options.part - 1);
+    const auto [end, after] = cut(options.part);
+    auto chunks = std::make_unique<index::IndexChunks>(path, *index, chunk, begin, end);
+    plan.input.format = InputFormat::gzip;
+    plan.input.file_size = chunks->decoded_size();
+    plan.input.chunks = std::move(chunks);
+    plan.first_record_no = first;
+    plan.how = "mpmc: part " + which + " = records " + std::to_string(first) + ".." + std::to_string(after - 1) +
+               ", " + plan.input.chunks->describe();
+    return true;
+  }
+  if (probe.format != InputFormat::plain)
+    throw Error(ErrorKind::usage, "--part of " + std::string(format_name(probe.format)) +
+                                      " input is not supported yet (run the whole file: its blocks "
+                                      "are decoded on all threads)", at);
+  if (!probe.chunks) throw Error(ErrorKind::usage, "--part needs a regular file (" + probe.why + ")", at);
+  const auto [begin, end] = part_range(path, probe.file_size, options.part, options.parts);
+  plan.input.format = InputFormat::plain;
+  plan.input.file_size = end - begin;
+  plan.input.chunks = std::make_unique<io::FileChunks>(path, chunk, 1, begin, end);
+  plan.numbers_known = options.part == 1;
+  plan.how = "mpmc: part " + which + " = bytes " + std::to_string(begin) + ".." + std::to_string(end) + ", " +
+             plan.input.chunks->describe();
+  return true;
+}
 
 // Decides SPMC or MPMC for one input. `counting`: no batches are built, so equal ranges, whose
 // later parts wait for the earlier ones, cost no memory.
 bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool counting, Plan& plan) {
+  if (options.parts > 1) return plan_part(path, options, plan);
   if (options.mode == PipelineMode::spmc) return false;
   if (options.chunking == Chunking::index) {
     ErrorPosition at;
@@ -114,7 +208,7 @@ bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool cou
   plan.producers = options.producers ? options.producers : std::max(1u, options.threads);
   const std::size_t chunk = std::max<std::size_t>(options.read.chunk_bytes, 1);
   const bool equal = options.chunking == Chunking::equal && counting && plan.producers > 1;
-  plan.input = gzip::open_chunked(path, chunk, equal ? plan.producers : 1);
+  plan.input = gzip::open_chunked(path, chunk, equal ? plan.producers : 1, index_options(options.read));
   if (!plan.input.chunks) {
     plan.how = "spmc: " + plan.input.why;
     return false;
@@ -178,6 +272,8 @@ RunInfo for_each_batch_mpmc(const std::string& path, const PipelineOptions& opti
   BatchQueue queue(options.queue_depth ? options.queue_depth : 2 * options.threads + 2);
   queue.add_producers(plan.producers);
   ChunkCoordinator coord(*plan.input.chunks, options.read, path, &queue, plan.window);
+  coord.record_numbers_known = plan.numbers_known;
+  coord.first_record_no = plan.first_record_no;
   progress_hook(coord, options, plan);
   Consumers workers(queue, consumers, consume);
   run_producers(coord, plan.producers, plan.input.chunks->lanes());
@@ -266,6 +362,8 @@ RecordCount count_records(const std::string& path, const PipelineOptions& option
   Plan plan;
   if (plan_mpmc(path, options, true, plan)) {
     ChunkCoordinator coord(*plan.input.chunks, options.read, path, nullptr, plan.window);
+    coord.record_numbers_known = plan.numbers_known;
+    coord.first_record_no = plan.first_record_no;
     progress_hook(coord, options, plan);
     run_producers(coord, plan.producers, plan.input.chunks->lanes());
     coord.rethrow_error();

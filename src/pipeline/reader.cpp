@@ -28,6 +28,8 @@ struct Reader::Impl {
     d.parallel_threads = o.gzip_mode == GzipMode::parallel ? std::max(2u, o.decode_threads) : 1;
     d.chunk_bytes = o.chunk_bytes;
     d.bgzf_threads = o.read_ahead ? std::max(2u, o.decode_threads) : 1;
+    d.index_path = o.index_path;
+    d.use_index = o.use_index;
     return d;
   }
   std::string path;

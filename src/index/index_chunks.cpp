@@ -1,0 +1,217 @@
+// index_chunks.cpp - IndexChunks: pieces planned once from the checkpoints; each load takes a
+// reader from a small pool, seeks, decodes; member CRCs combine as their pieces come in.
+#include "index/index_chunks.hpp"
+
+#include <isa-l/crc.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <span>
+
+#include "fqpipe/error.hpp"
+#include "gzip/gzip_header.hpp"
+#include "io/mapped_file.hpp"
+
+namespace fqpipe::index {
+namespace {
+
+// A checkpoint with an empty window after the first is a member start: at its header (a byte
+// holding 0x1f, as .gzi and rapidgzip mark them) or at its DEFLATE data (fqpipe's builder puts
+// one at every member). Returns the compressed offset of the member's header, or npos when no
+// gzip header ends exactly there (then the members around it are not CRC-checked).
+uint64_t member_header(const IndexCheckpoint& c, std::span<const uint8_t> bytes) {
+  constexpr uint64_t npos = UINT64_MAX;
+  if (c.comp_bit % 8 != 0) return npos;
+  const uint64_t at = c.comp_bit / 8;
+  if (at < bytes.size() && bytes[at] == 0x1f) return at;
+  // The header before the data: the nearest start whose header parses to end exactly here.
+  for (uint64_t back = 10; back <= at && back <= (uint64_t{1} << 16); ++back) {
+    const uint64_t p = at - back;
+    if (bytes[p] != 0x1f || bytes[p + 1] != 0x8b) continue;
+    const gzip::GzipHeader h = gzip::parse_gzip_header(bytes.data() + p, bytes.size() - p);
+    if (h.status == gzip::HeaderStatus::ok && h.size == back) return p;
+  }
+  return npos;
+}
+
+}  // namespace
+
+IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::size_t chunk_bytes,
+                         uint64_t begin, uint64_t end)
+    : path_(path), index_(index) {
+  // One reader checks that the index fits the file (size, checksum) before anything is planned.
+  auto first = std::make_unique<IndexedGzipReader>(path, index_);
+  const uint64_t size = first->size();
+  readers_.push_back(std::move(first));
+  io::MappedFile file(path);
+  comp_size_ = file.bytes().size();
+  end_ = std::min(end, size);
+  begin_ = std::min(begin, end_);
+  chunk_bytes = std::max<std::size_t>(chunk_bytes, 1);
+
+  const auto& cps = index_.checkpoints;
+  const bool whole = begin_ == 0 && end_ == size;
+  // Members: the file's start, and every checkpoint at a member header (fqpipe's indexes put
+  // one at each member start; the others cannot be told apart from a block start).
+  std::vector<std::size_t> member_cps = {0};
+  std::vector<uint64_t> headers = {0};
+  for (std::size_t k = 1; k < cps.size(); ++k) {
+    if (!cps[k].window.empty()) continue;
+    member_cps.push_back(k);
+    headers.push_back(member_header(cps[k], file.bytes()));
+  }
+  for (std::size_t m = 0; m < member_cps.size(); ++m) {
+    Member member;
+    const uint64_t decoded_begin = cps[member_cps[m]].decoded_byte;
+    const uint64_t decoded_end = m + 1 < member_cps.size() ? cps[member_cps[m + 1]].decoded_byte : size;
+    member.decoded = decoded_end - decoded_begin;
+    const bool last = m + 1 == member_cps.size();
+    const uint64_t next_header = last ? comp_size_ : headers[m + 1];
+    member.checkable = whole && index_.format == IndexFormat::fqpipe && next_header != UINT64_MAX &&
+                       headers[m] != UINT64_MAX && next_header >= 8;
+    member.trailer = member.checkable ? next_header - 8 : 0;
+    members_.push_back(std::move(member));
+  }
+  // Pieces: checkpoint intervals merged up to chunk_bytes, cut at member starts, clipped.
+  std::size_t m = 0;
+  for (std::size_t k = 0; k < cps.size(); ++k) {
+    while (m + 1 < member_cps.size() && member_cps[m + 1] <= k) ++m;
+    const uint64_t from = cps[k].decoded_byte;
+    const uint64_t to = k + 1 < cps.size() ? cps[k + 1].decoded_byte : size;
+    const uint64_t lo = std::max(from, begin_), hi = std::min(to, end_);
+    if (lo >= hi) continue;
+    const bool new_member = member_cps[m] == k;
+    if (!pieces_.empty() && !new_member && pieces_.back().member == m &&
+        pieces_.back().end == lo && pieces_.back().end - pieces_.back().begin < chunk_bytes) {
+      pieces_.back().end = hi;  // merge into the previous piece
+      continue;
+    }
+    Piece p{lo, hi, cps[k].comp_bit / 8, m};
+    if (index_.has_records && cps[k].record_no != 0 && cps[k].record_byte >= lo && cps[k].record_byte < hi)
+      p.record_start = static_cast<std::size_t>(cps[k].record_byte - lo);
+    pieces_.push_back(p);
+  }
+  for (std::size_t i = 0; i < pieces_.size(); ++i) {
+    Member& mem = members_[pieces_[i].member];
+    if (mem.pieces == 0) mem.first_piece = i;
+    ++mem.pieces;
+  }
+  trailers_.assign(8 * members_.size(), 0);
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    Member& mem = members_[i];
+    mem.crcs.assign(mem.pieces, 0);
+    mem.seen.assign(mem.pieces, 0);
+    if (!mem.checkable || mem.trailer + 8 > comp_size_) {
+      mem.checkable = false;
+      continue;
+    }
+    std::copy_n(file.bytes().data() + mem.trailer, 8, trailers_.data() + 8 * i);
+    // A single last member may be followed by zero padding, which moves its trailer: then its
+    // ISIZE does not match and the file ends in zeros, and it cannot be checked.
+    const uint32_t isize = gzip::load_le32(trailers_.data() + 8 * i + 4);
+    if (i + 1 == members_.size() && isize != static_cast<uint32_t>(mem.decoded) && file.bytes().back() == 0)
+      mem.checkable = false;
+  }
+}
+
+IndexChunks::~IndexChunks() = default;
+
+bool IndexChunks::claim(io::TextChunk& chunk, unsigned lane) {
+  if (lane != 0 || next_ >= pieces_.size()) return false;
+  const Piece& p = pieces_[next_];
+  chunk.index = next_;
+  chunk.input_offset = p.begin;
+  chunk.input_size = p.end - p.begin;
+  chunk.input_unit = next_;
+  chunk.decoded_offset = p.begin;
+  chunk.last = next_ + 1 == pieces_.size();
+  chunk.reloadable = true;
+  chunk.record_start = p.record_start;
+  chunk.size = 0;
+  claimed_comp_ = p.comp_byte;
+  ++next_;
+  return true;
+}
+
+std::unique_ptr<IndexedGzipReader> IndexChunks::take_reader() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!readers_.empty()) {
+      std::unique_ptr<IndexedGzipReader> r = std::move(readers_.back());
+      readers_.pop_back();
+      return r;
+    }
+  }
+  return std::make_unique<IndexedGzipReader>(path_, index_);
+}
+
+void IndexChunks::give_back(std::unique_ptr<IndexedGzipReader> reader) {
+  std::lock_guard lock(mutex_);
+  readers_.push_back(std::move(reader));
+}
+
+void IndexChunks::check_member(const Member& m, std::size_t number) const {
+  uint32_t crc = 0;
+  for (std::size_t i = 0; i < m.pieces; ++i) {
+    const Piece& p = pieces_[m.first_piece + i];
+    crc = static_cast<uint32_t>(crc32_combine(crc, m.crcs[i], static_cast<z_off_t>(p.end - p.begin)));
+  }
+  const uint8_t* t = trailers_.data() + 8 * number;
+  ErrorPosition at;
+  at.file = path_;
+  at.comp_byte = static_cast<int64_t>(m.trailer);
+  const std::string member = "gzip member " + std::to_string(number + 1);
+  if (gzip::load_le32(t) != crc) {
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "crc32 mismatch in %s: stored %08x, computed %08x", member.c_str(),
+                  gzip::load_le32(t), crc);
+    throw Error(ErrorKind::data, msg, at);
+  }
+  if (gzip::load_le32(t + 4) != static_cast<uint32_t>(m.decoded))
+    throw Error(ErrorKind::data, "isize mismatch in " + member + ": stored " + std::to_string(gzip::load_le32(t + 4)) +
+                                     ", decoded " + std::to_string(static_cast<uint32_t>(m.decoded)) + " (mod 2^32)", at);
+}
+
+void IndexChunks::load(io::TextChunk& chunk) {
+  const Piece& p = pieces_[chunk.input_unit];
+  const std::size_t size = static_cast<std::size_t>(p.end - p.begin);
+  chunk.bytes.grow(size);
+  std::unique_ptr<IndexedGzipReader> reader = take_reader();
+  reader->seek(p.begin);
+  const std::size_t got = reader->read(chunk.bytes.data(), size);
+  give_back(std::move(reader));
+  if (got != size) {
+    ErrorPosition at;
+    at.file = path_;
+    at.decoded_byte = static_cast<int64_t>(p.begin + got);
+    throw Error(ErrorKind::data, "the data ends before the " + std::to_string(end_) +
+                                     " decompressed bytes the index records", at);
+  }
+  chunk.size = size;
+  Member& m = members_[p.member];
+  if (!m.checkable) return;
+  const uint32_t crc = crc32_gzip_refl(0, reinterpret_cast<const uint8_t*>(chunk.data()), size);
+  bool complete = false;
+  {
+    std::lock_guard lock(mutex_);
+    const std::size_t i = chunk.input_unit - m.first_piece;
+    if (!m.seen[i]) {  // a piece loaded again brings the same CRC
+      m.seen[i] = 1;
+      m.crcs[i] = crc;
+      ++m.loaded;
+    }
+    complete = m.loaded == m.pieces && !m.checked;
+    if (complete) m.checked = true;
+  }
+  if (complete) check_member(m, p.member);
+}
+
+uint64_t IndexChunks::input_bytes_read() const noexcept { return claimed_comp_; }
+
+std::string IndexChunks::describe() const {
+  return "indexed gzip (" + std::string(index_format_name(index_.format)) + " index, " +
+         std::to_string(index_.checkpoints.size()) + " checkpoints) decoded by the producers with ISA-L";
+}
+
+}  // namespace fqpipe::index
