@@ -62,6 +62,9 @@ struct PipelineOptions {
   /// Called after each batch (SPMC) or chunk (MPMC) by the thread that queued it, never by two
   /// threads at once; keep it cheap. May be empty.
   std::function<void(const Progress&)> on_progress;
+  /// Called once, on the calling thread, before the first batch reaches a consumer, with what
+  /// the run will read (path, format, mode, plan, first_record_no); may be empty.
+  std::function<void(const struct RunInfo&)> on_start;
 };
 
 /// Thread-seconds a run spent per stage, summed over the threads of the stage: where time goes.
@@ -82,6 +85,9 @@ struct RunInfo {
   QualitySchema detected_schema = QualitySchema::generic;
   uint64_t records = 0;
   uint64_t batches = 0;
+  /// Number of the first record read: 1, or where a part (PipelineOptions::part) starts when
+  /// that is known (gzip with an index); a part of a plain file counts from 1.
+  uint64_t first_record_no = 1;
   PipelineMode mode = PipelineMode::spmc;  ///< the mode that ran
   std::string plan;                        ///< why, and how it was cut, in words (for -v)
   unsigned producer_threads = 1;

@@ -40,6 +40,8 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   p.producers = o.producers;
   p.consumers = o.consumers;
   p.queue_depth = o.queue_depth;
+  p.read.index_path = o.index;
+  p.read.use_index = !o.no_index;
   if (!o.part.empty()) {
     unsigned i = 0, n = 0;
     char end = 0;

@@ -36,6 +36,8 @@ struct CommonOptions {
   unsigned consumers = 0;             ///< --consumers, 0: the library picks
   std::size_t queue_depth = 0;        ///< --queue-depth, 0: the library picks
   std::string part;                   ///< --part i/N, "" = the whole input
+  std::string index;                  ///< --index PATH, "" = FILE.fqidx when present
+  bool no_index = false;              ///< --no-index
 };
 
 /// Each returns the process exit code; library errors propagate as fqpipe::Error.
@@ -43,7 +45,9 @@ int run_stats(const CommonOptions& options);
 int run_count(const CommonOptions& options);
 int run_validate(const CommonOptions& options);
 /// The first `records` records of each file as normalised FASTQ on standard output (cat.cpp).
-int run_head(const CommonOptions& options, uint64_t records);
+/// With `skip`, records skip + 1 .. skip + records; a gzip file with an index is entered at
+/// record skip + 1 directly, without one it is decoded from the start (and says so).
+int run_head(const CommonOptions& options, uint64_t records, uint64_t skip);
 /// Every record of every file, in file order, as normalised FASTQ or (`fasta`) FASTA, to
 /// `output` ("-" = stdout; a file is renamed into place once complete) (cat.cpp). A closed
 /// standard output (EPIPE) ends it quietly with 0.

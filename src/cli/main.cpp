@@ -29,6 +29,8 @@ void add_pipeline_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
       ->check(CLI::Range(1u, 1024u));
   cmd.add_option("--queue-depth", o.queue_depth, "batches in flight (default 2 * threads + 2)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
+  cmd.add_option("--index", o.index, "index of a gzip input (default FILE.fqidx when it exists)");
+  cmd.add_flag("--no-index", o.no_index, "ignore any index");
   cmd.add_option("--part", o.part,
                  "i/N: only the i-th of N record-aligned ranges (plain files); fqpipe merge sums the parts");
 }
@@ -76,6 +78,8 @@ int main(int argc, char** argv) {
   CLI::App* head = app.add_subcommand("head", "the first N records as FASTQ");
   add_common(*head, head_o, false);
   head->add_option("-n,--records", head_n, "records to print (default 10)");
+  uint64_t head_skip = 0;
+  head->add_option("--skip", head_skip, "records to skip first (fast on gzip with an index)");
 
   fqpipe::cli::CommonOptions cat_o;
   bool cat_fasta = false;
@@ -142,7 +146,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("stats")) return fqpipe::cli::run_stats(stats_o);
     if (app.got_subcommand("count")) return fqpipe::cli::run_count(count_o);
     if (app.got_subcommand("validate")) return fqpipe::cli::run_validate(validate_o);
-    if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n);
+    if (app.got_subcommand("head")) return fqpipe::cli::run_head(head_o, head_n, head_skip);
     if (app.got_subcommand("cat")) return fqpipe::cli::run_cat(cat_o, cat_fasta, cat_out);
     if (app.got_subcommand("merge")) return fqpipe::cli::run_merge(merge_o);
     if (app.got_subcommand("index")) return fqpipe::cli::run_index(index_o);

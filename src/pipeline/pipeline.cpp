@@ -240,6 +240,7 @@ RunInfo mpmc_info(const std::string& path, const Plan& plan, const ChunkCoordina
               std::to_string(coord.chunks_reframed()) + " parsed on in order";
   info.producer_threads = plan.producers;
   info.consumer_threads = consumers;
+  info.first_record_no = plan.first_record_no;
   const ChunkCoordinator::Times t = coord.times();
   info.times.decode = t.load;
   info.times.parse = t.parse;
@@ -275,6 +276,7 @@ RunInfo for_each_batch_mpmc(const std::string& path, const PipelineOptions& opti
   coord.record_numbers_known = plan.numbers_known;
   coord.first_record_no = plan.first_record_no;
   progress_hook(coord, options, plan);
+  if (options.on_start) options.on_start(mpmc_info(path, plan, coord, consumers));
   Consumers workers(queue, consumers, consume);
   run_producers(coord, plan.producers, plan.input.chunks->lanes());
   StageTimes consumer_times;
@@ -303,6 +305,7 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   Reader reader(path, read);
   const unsigned consumers = consumer_count(options);
   uint64_t batches = 0;
+  if (options.on_start) options.on_start(finish(reader, 0, consumers));
 
   if (options.threads <= 1 && !options.consumers) {
     FastqBatch batch;

@@ -160,3 +160,39 @@ TEST_F(PartMerge, merge_refuses_missing_repeated_or_damaged_parts) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PartMerge, head_skip_seeks_with_an_index_and_says_so_without_one) {
+  const Generated g = nasty(4000, 9);
+  const std::string gz = dir_.write("r.fq.gz", gzip_member(g.text));
+  const std::string plain = dir_.write("r.fq", g.text);
+  // The expected records, normalised as head writes them, straight from the generator.
+  auto expect = [&](std::size_t skip, std::size_t n) {
+    std::string out;
+    for (std::size_t i = skip; i < std::min(skip + n, g.records.size()); ++i)
+      out += "@" + g.records[i].header + "\n" + g.records[i].sequence + "\n+\n" + g.records[i].quality + "\n";
+    return out;
+  };
+  const CommandResult no_index = fq("head -n 3 --skip 2500 " + q(gz));
+  EXPECT_EQ(no_index.exit_code, 0) << no_index.err;
+  EXPECT_EQ(no_index.out, expect(2500, 3));
+  EXPECT_NE(no_index.err.find("fqpipe index"), std::string::npos) << no_index.err;
+  ASSERT_EQ(fq("index --spacing 32768 " + q(gz)).exit_code, 0);
+  for (const std::size_t skip : {0ul, 1ul, 2499ul, 3997ul, 3999ul, 4000ul, 10000ul}) {
+    const CommandResult r = fq("head -n 3 --skip " + std::to_string(skip) + " " + q(gz));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, expect(skip, 3)) << "skip " << skip;
+    EXPECT_EQ(r.err, "") << "with an index head seeks silently";
+    const CommandResult p = fq("head -n 3 --skip " + std::to_string(skip) + " " + q(plain));
+    EXPECT_EQ(p.out, expect(skip, 3)) << "plain, skip " << skip;
+  }
+  // --index names another file's index: a clear error, not wrong records.
+  const std::string other = dir_.write("o.fq.gz", gzip_member(nasty(100, 10).text));
+  ASSERT_EQ(fq("index -o " + q(dir_.file("o.fqidx")) + " " + q(other)).exit_code, 0);
+  const CommandResult stale = fq("head -n 1 --skip 10 --index " + q(dir_.file("o.fqidx")) + " " + q(gz));
+  EXPECT_NE(stale.exit_code, 0);
+  EXPECT_NE(stale.err.find("stale"), std::string::npos) << stale.err;
+}
+
+}  // namespace

@@ -113,5 +113,28 @@ TEST(IsalInflater, truncated_stream_reports_truncation) {
   EXPECT_EQ(isal.feed_until(comp.size(), out), DeflateStatus::truncated_input);
 }
 
+TEST(IsalInflater, output_limit_hands_a_bomb_on_in_pieces) {
+  // Breaks when feed_until ignores max_size and holds a highly compressed region's output
+  // whole (a gzip bomb in the parallel reader's front, issue 6), or loses or repeats bytes
+  // where it stops for space and resumes.
+  const std::vector<uint8_t> input(16 << 20, 'A');
+  const std::vector<uint8_t> comp = zlib_deflate_raw(input, {});
+  ASSERT_LT(comp.size(), input.size() / 500);
+  IsalInflater isal;
+  isal.start(comp, 0, {});
+  std::vector<uint8_t> all;
+  std::size_t calls = 0;
+  for (ByteChunk out;; out.size = 0, ++calls) {
+    ASSERT_EQ(isal.feed_until(comp.size(), out, 256 << 10), DeflateStatus::ok);
+    ASSERT_LE(out.size, std::size_t{256} << 10);
+    all.insert(all.end(), out.data.data(), out.data.data() + out.size);
+    if (isal.finished() || out.size < (std::size_t{256} << 10)) break;
+    ASSERT_LT(calls, 1000u);
+  }
+  EXPECT_TRUE(isal.finished());
+  EXPECT_GE(calls, 63u);
+  EXPECT_TRUE(all == input);
+}
+
 }  // namespace
 }  // namespace fqpipe::gzip
