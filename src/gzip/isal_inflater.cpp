@@ -57,6 +57,29 @@ DeflateStatus IsalInflater::feed_until(uint64_t end_byte, ByteChunk& out, std::s
   return DeflateStatus::ok;
 }
 
+DeflateStatus IsalInflater::feed_into(uint64_t end_byte, uint8_t* out, std::size_t capacity,
+                                      std::size_t& produced) {
+  inflate_state& s = *state_;
+  end_byte = std::min<uint64_t>(end_byte, comp_.size());
+  const uint64_t at = static_cast<uint64_t>(s.next_in - comp_.data());
+  s.avail_in = end_byte > at ? static_cast<uint32_t>(std::min<uint64_t>(end_byte - at, UINT32_MAX)) : 0;
+  while (produced < capacity) {
+    s.next_out = out + produced;
+    s.avail_out = static_cast<uint32_t>(std::min<std::size_t>(capacity - produced, UINT32_MAX));
+    const uint32_t before = s.avail_out;
+    const int rc = isal_inflate(&s);
+    produced += before - s.avail_out;
+    if (rc == ISAL_INVALID_LOOKBACK) return DeflateStatus::distance_beyond_history;
+    if (rc == ISAL_INVALID_SYMBOL) return DeflateStatus::invalid_literal_length_symbol;
+    if (rc < 0) return DeflateStatus::invalid_block_type;
+    if (s.block_state == ISAL_BLOCK_FINISH) return DeflateStatus::ok;
+    if (s.avail_out > 0) break;  // input exhausted (output space was left over)
+  }
+  if (produced < capacity && end_byte == comp_.size() && s.block_state != ISAL_BLOCK_FINISH)
+    return DeflateStatus::truncated_input;
+  return DeflateStatus::ok;
+}
+
 bool IsalInflater::finished() const noexcept { return state_->block_state == ISAL_BLOCK_FINISH; }
 
 std::optional<uint64_t> IsalInflater::boundary_bit() const noexcept {

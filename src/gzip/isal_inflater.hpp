@@ -40,6 +40,11 @@ class IsalInflater {
   /// the stream).
   DeflateStatus feed_until(uint64_t end_byte, ByteChunk& out, std::size_t max_size = SIZE_MAX);
 
+  /// Like feed_until(), into out[produced, capacity): stops once the buffer is full, after the
+  /// final block, or when the input up to `end_byte` is used up; `produced` grows by what was
+  /// written. For callers that know how much output they want and own the buffer.
+  DeflateStatus feed_into(uint64_t end_byte, uint8_t* out, std::size_t capacity, std::size_t& produced);
+
   /// True once the final block has been decoded.
   bool finished() const noexcept;
   /// The bit position, when the decoder rests between two blocks (or after the final one).

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <span>
 
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
+#include "index/index_error.hpp"
 #include "io/mapped_file.hpp"
 
 namespace fqpipe::index {
@@ -40,11 +42,10 @@ uint64_t member_header(const IndexCheckpoint& c, std::span<const uint8_t> bytes)
 IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::size_t chunk_bytes,
                          uint64_t begin, uint64_t end)
     : path_(path), index_(index) {
-  // One reader checks that the index fits the file (size, checksum) before anything is planned.
-  auto first = std::make_unique<IndexedGzipReader>(path, index_);
-  const uint64_t size = first->size();
-  readers_.push_back(std::move(first));
-  io::MappedFile file(path);
+  // A reader checks that the index fits the file (size, checksum) before anything is planned.
+  const uint64_t size = IndexedGzipReader(path, index_).size();
+  file_ = std::make_unique<io::MappedFile>(path);
+  const io::MappedFile& file = *file_;
   comp_size_ = file.bytes().size();
   end_ = std::min(end, size);
   begin_ = std::min(begin, end_);
@@ -87,7 +88,7 @@ IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::s
       pieces_.back().end = hi;  // merge into the previous piece
       continue;
     }
-    Piece p{lo, hi, cps[k].comp_bit / 8, m};
+    Piece p{lo, hi, cps[k].comp_bit / 8, k, m};
     if (index_.has_records && cps[k].record_no != 0 && cps[k].record_byte >= lo && cps[k].record_byte < hi)
       p.record_start = static_cast<std::size_t>(cps[k].record_byte - lo);
     pieces_.push_back(p);
@@ -134,21 +135,29 @@ bool IndexChunks::claim(io::TextChunk& chunk, unsigned lane) {
   return true;
 }
 
-std::unique_ptr<IndexedGzipReader> IndexChunks::take_reader() {
+std::unique_ptr<gzip::IsalInflater> IndexChunks::take_inflater() {
   {
     std::lock_guard lock(mutex_);
-    if (!readers_.empty()) {
-      std::unique_ptr<IndexedGzipReader> r = std::move(readers_.back());
-      readers_.pop_back();
+    if (!inflaters_.empty()) {
+      std::unique_ptr<gzip::IsalInflater> r = std::move(inflaters_.back());
+      inflaters_.pop_back();
       return r;
     }
   }
-  return std::make_unique<IndexedGzipReader>(path_, index_);
+  return std::make_unique<gzip::IsalInflater>();
 }
 
-void IndexChunks::give_back(std::unique_ptr<IndexedGzipReader> reader) {
+void IndexChunks::give_back(std::unique_ptr<gzip::IsalInflater> inflater) {
   std::lock_guard lock(mutex_);
-  readers_.push_back(std::move(reader));
+  inflaters_.push_back(std::move(inflater));
+}
+
+void IndexChunks::fail(const std::string& reason, uint64_t decoded_byte, uint64_t comp_byte) const {
+  ErrorPosition at;
+  at.file = path_;
+  at.decoded_byte = static_cast<int64_t>(decoded_byte);
+  at.comp_byte = static_cast<int64_t>(comp_byte);
+  throw Error(ErrorKind::data, reason, at);
 }
 
 void IndexChunks::check_member(const Member& m, std::size_t number) const {
@@ -175,19 +184,40 @@ void IndexChunks::check_member(const Member& m, std::size_t number) const {
 
 void IndexChunks::load(io::TextChunk& chunk) {
   const Piece& p = pieces_[chunk.input_unit];
+  const IndexCheckpoint& c = index_.checkpoints[p.checkpoint];
   const std::size_t size = static_cast<std::size_t>(p.end - p.begin);
-  chunk.bytes.grow(size);
-  std::unique_ptr<IndexedGzipReader> reader = take_reader();
-  reader->seek(p.begin);
-  const std::size_t got = reader->read(chunk.bytes.data(), size);
-  give_back(std::move(reader));
-  if (got != size) {
-    ErrorPosition at;
-    at.file = path_;
-    at.decoded_byte = static_cast<int64_t>(p.begin + got);
-    throw Error(ErrorKind::data, "the data ends before the " + std::to_string(end_) +
-                                     " decompressed bytes the index records", at);
+  const std::size_t skip = static_cast<std::size_t>(p.begin - c.decoded_byte);  // a part's first piece
+  const std::span<const uint8_t> comp = file_->bytes();
+  uint64_t bit = c.comp_bit;
+  if (c.window.empty() && bit % 8 == 0 && bit / 8 < comp.size() && comp[bit / 8] == 0x1f) {
+    // A checkpoint at a member header (.gzi, rapidgzip): its DEFLATE data follows the header.
+    const gzip::GzipHeader h = gzip::parse_gzip_header(comp.data() + bit / 8, comp.size() - bit / 8);
+    if (h.status != gzip::HeaderStatus::ok) fail("invalid gzip header at an index checkpoint", p.begin, bit / 8);
+    bit += 8 * uint64_t{h.size};
   }
+  std::vector<uint8_t> window;
+  try {
+    window = c.window.bytes();
+  } catch (const Error& e) {
+    throw_index_error(index_.path, "checkpoint " + std::to_string(p.checkpoint + 1) + ": " + e.reason());
+  }
+  chunk.bytes.grow(skip + size);
+  auto* out = reinterpret_cast<uint8_t*>(chunk.bytes.data());
+  std::size_t produced = 0;
+  std::unique_ptr<gzip::IsalInflater> inflater = take_inflater();
+  inflater->start(comp, bit, window);
+  const gzip::DeflateStatus s = inflater->feed_into(comp.size(), out, skip + size, produced);
+  give_back(std::move(inflater));
+  // What this piece read of the mapping is not needed again (another piece's decoder refaults
+  // a shared page if it must).
+  const uint64_t next = p.checkpoint + 1 < index_.checkpoints.size() ? index_.checkpoints[p.checkpoint + 1].comp_bit / 8 : comp.size();
+  file_->release(static_cast<std::size_t>(bit / 8), static_cast<std::size_t>(next));
+  if (s != gzip::DeflateStatus::ok && s != gzip::DeflateStatus::truncated_input)
+    fail("invalid deflate data after an index checkpoint", c.decoded_byte + produced, bit / 8);
+  if (produced != skip + size)
+    fail("the data ends before the " + std::to_string(p.end) + " decompressed bytes the index promises here "
+         "(stale index?)", c.decoded_byte + produced, bit / 8);
+  if (skip) std::memmove(out, out + skip, size);
   chunk.size = size;
   Member& m = members_[p.member];
   if (!m.checkable) return;
