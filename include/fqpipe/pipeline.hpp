@@ -22,9 +22,11 @@ struct Progress {
 
 /// Single producer, or several producers each parsing chunks of the one input.
 enum class PipelineMode : uint8_t {
-  automatic,  ///< MPMC for regular plain files of at least 4 chunks with threads >= 2, else SPMC
+  automatic,  ///< MPMC with threads >= 2 for regular plain, BGZF and indexed gzip files of at
+              ///< least 4 chunks, else SPMC
   spmc,       ///< one producer (plus a decode thread when threads >= 2)
-  mpmc,       ///< several producers; needs a regular plain file (else the run falls back to SPMC)
+  mpmc,       ///< several producers; needs a regular plain, BGZF or indexed gzip file (else the
+              ///< run falls back to SPMC)
 };
 
 /// How an MPMC run cuts its input among the producers.
@@ -33,7 +35,9 @@ enum class Chunking : uint8_t {
   equal,      ///< one range per producer, file size / producers bytes each (best for count)
   record,     ///< ranges of ReadOptions::chunk_bytes handed out in turn; each producer finds
               ///< its first record, the record before verifies the guess
-  index,      ///< at index checkpoints; needs an index of the input
+  index,      ///< at index checkpoints (every chunk decoded with its known window, its first
+              ///< record known); needs a gzip input with an index. automatic uses it whenever
+              ///< a gzip input has one
 };
 
 /// How a pipeline runs.

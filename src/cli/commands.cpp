@@ -135,6 +135,7 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
   decoder.read_ahead = threads >= 2;
   decoder.parallel_threads = o.gzip_decoder == "parallel" ? std::max(2u, threads) : 1;
   decoder.bgzf_threads = threads;
+  decoder.use_index = !o.no_index;
   if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;
   gzip::DecodedInput in = gzip::open_decoded(file, decoder);
   ProgressMeter meter(file, !o.quiet && stderr_is_terminal());

@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 1024u));
   decompress->add_option("-o,--output", decompress_out, "output file (default: standard output)");
   add_decoder_options(*decompress, decompress_o);
+  decompress->add_flag("--no-index", decompress_o.no_index, "ignore FILE.fqidx (decode without the index)");
   decompress->add_flag("-v,--verbose", decompress_o.verbose, "report the decoder on stderr");
   decompress->add_flag("-q,--quiet", decompress_o.quiet, "no progress meter");
   // --- index commands (issue 5): begin ---

@@ -198,22 +198,24 @@ bool plan_part(const std::string& path, const PipelineOptions& options, Plan& pl
 bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool counting, Plan& plan) {
   if (options.parts > 1) return plan_part(path, options, plan);
   if (options.mode == PipelineMode::spmc) return false;
-  if (options.chunking == Chunking::index) {
-    ErrorPosition at;
-    at.file = path;
-    throw Error(ErrorKind::usage, "--chunking index needs an index of the input, and fqpipe "
-                                  "cannot build one yet (use record or equal)", at);
-  }
-  if (options.mode == PipelineMode::automatic && options.threads < 2) return false;
+  if (options.mode == PipelineMode::automatic && options.threads < 2 && options.chunking != Chunking::index)
+    return false;
   plan.producers = options.producers ? options.producers : std::max(1u, options.threads);
   const std::size_t chunk = std::max<std::size_t>(options.read.chunk_bytes, 1);
   const bool equal = options.chunking == Chunking::equal && counting && plan.producers > 1;
   plan.input = gzip::open_chunked(path, chunk, equal ? plan.producers : 1, index_options(options.read));
+  if (options.chunking == Chunking::index && !dynamic_cast<index::IndexChunks*>(plan.input.chunks.get())) {
+    ErrorPosition at;
+    at.file = path;
+    throw Error(ErrorKind::usage, "--chunking index needs a gzip input with an index (fqpipe index FILE, "
+                                  "or --index PATH); use record or equal", at);
+  }
   if (!plan.input.chunks) {
     plan.how = "spmc: " + plan.input.why;
     return false;
   }
-  if (options.mode == PipelineMode::automatic && plan.input.file_size < 4 * static_cast<uint64_t>(chunk)) {
+  if (options.mode == PipelineMode::automatic && options.chunking != Chunking::index &&
+      plan.input.file_size < 4 * static_cast<uint64_t>(chunk)) {
     plan.how = "spmc: input smaller than 4 chunks";
     return false;
   }

@@ -196,3 +196,25 @@ TEST_F(PartMerge, head_skip_seeks_with_an_index_and_says_so_without_one) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PartMerge, chunking_index_needs_an_indexed_gzip_and_matches_the_plain_run) {
+  const Generated g = nasty(3000, 21);
+  const std::string gz = dir_.write("r.fq.gz", gzip_member(g.text));
+  const std::string plain = dir_.write("r.fq", g.text);
+  EXPECT_EQ(fq("count --chunking index " + q(plain)).exit_code, 2);
+  EXPECT_EQ(fq("count --chunking index " + q(gz)).exit_code, 2) << "no index yet";
+  ASSERT_EQ(fq("index --spacing 32768 " + q(gz)).exit_code, 0);
+  const CommandResult whole = fq("stats --json -q --no-index " + q(gz));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err;
+  for (const char* t : {"1", "2", "3"}) {
+    const CommandResult r = fq(std::string("stats --json -q -v --chunking index -t ") + t + " " + q(gz));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, whole.out) << "-t " << t;
+    EXPECT_NE(r.err.find("mpmc: indexed gzip"), std::string::npos) << r.err;
+    EXPECT_EQ(fq(std::string("cat -q -t ") + t + " " + q(gz)).out, fq("cat -q " + q(plain)).out);
+  }
+}
+
+}  // namespace
