@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -127,6 +128,10 @@ struct IndexBuildOptions {
   /// Number the records (4-line FASTQ: every 4th newline ends one). When the data turns out not
   /// to be 4-line FASTQ, the index is built without record numbers instead of failing.
   bool records = true;
+  /// Called with the decompressed text, in order, as the pass decodes it (before its member's
+  /// CRC is checked): a caller can parse the data in the same pass. May be empty; what it
+  /// throws ends the pass.
+  std::function<void(uint64_t decoded_byte, std::span<const uint8_t> text)> on_text{};
 };
 
 /// Decodes the whole gzip file `gz_path` (every member; CRC-32 and ISIZE verified) on the

@@ -58,6 +58,10 @@ struct ReadOptions {
   std::string index_path{};
   /// False ignores any index.
   bool use_index = true;
+  /// Build the index of a gzip input during this pass (sequential decoding with checkpoints,
+  /// see fqpipe/index.hpp) and write it to the input's path + ".fqidx" once every record was
+  /// read; a run that fails or stops early writes none.
+  bool build_index = false;
 };
 
 /// Reads one input from start to end on the calling thread. Gzip members are decoded

@@ -41,7 +41,8 @@ PipelineOptions pipeline_options(const CommonOptions& o) {
   p.consumers = o.consumers;
   p.queue_depth = o.queue_depth;
   p.read.index_path = o.index;
-  p.read.use_index = !o.no_index;
+  p.read.use_index = !o.no_index && !o.build_index;
+  p.read.build_index = o.build_index;
   if (!o.part.empty()) {
     unsigned i = 0, n = 0;
     char end = 0;

@@ -38,6 +38,7 @@ struct CommonOptions {
   std::string part;                   ///< --part i/N, "" = the whole input
   std::string index;                  ///< --index PATH, "" = FILE.fqidx when present
   bool no_index = false;              ///< --no-index
+  bool build_index = false;           ///< --build-index
 };
 
 /// Each returns the process exit code; library errors propagate as fqpipe::Error.

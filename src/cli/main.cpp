@@ -31,6 +31,7 @@ void add_pipeline_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));
   cmd.add_option("--index", o.index, "index of a gzip input (default FILE.fqidx when it exists)");
   cmd.add_flag("--no-index", o.no_index, "ignore any index");
+  cmd.add_flag("--build-index", o.build_index, "write FILE.fqidx of a gzip input during this pass");
   cmd.add_option("--part", o.part,
                  "i/N: only the i-th of N record-aligned ranges (plain files); fqpipe merge sums the parts");
 }

@@ -14,6 +14,7 @@
 #include "io/mapped_file.hpp"
 #include "io/buffer_source.hpp"
 #include "index/index_chunks.hpp"
+#include "index/indexing_text.hpp"
 #include "io/chunk_text.hpp"
 #include "io/file_chunks.hpp"
 #include "io/file_source.hpp"
@@ -108,6 +109,12 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
   if (has_gzip_magic(head.data(), head.size())) {
     const GzipHeader h = parse_gzip_header(head.data(), head.size());
     in.format = h.status == HeaderStatus::ok && h.bgzf ? InputFormat::bgzf : InputFormat::gzip;
+    // Building an index: one sequential pass that records checkpoints as it goes.
+    if (!options.build_index_path.empty() && io::is_regular_file(path)) {
+      in.text = std::make_unique<index::IndexingText>(path, options.build_index_path, IndexBuildOptions{}.spacing);
+      in.decoder = "sequential ISA-L, building the index";
+      return in;
+    }
     // With an index every thread decodes its own chunks from their checkpoints.
     if (in.format == InputFormat::gzip && options.bgzf_threads >= 2 && io::is_regular_file(path)) {
       if (std::optional<GzipIndex> index = find_index(path, options)) {

@@ -26,6 +26,8 @@ struct DecoderOptions {
   /// The index of a gzip input: path ("" = input + ".fqidx" if present), or none at all.
   std::string index_path;
   bool use_index = true;
+  /// Non-empty: build the index of a gzip file during the pass and write it here at the end.
+  std::string build_index_path;
 };
 
 struct DecodedInput {

@@ -29,7 +29,8 @@ constexpr uint64_t kReleaseStep = 32 << 20;               // compressed bytes be
 class IndexPass {
  public:
   IndexPass(const std::string& path, const IndexBuildOptions& options)
-      : path_(path), file_(path), comp_(file_.bytes()), builder_(options.spacing, options.records) {}
+      : path_(path), file_(path), comp_(file_.bytes()), builder_(options.spacing, options.records),
+        on_text_(options.on_text) {}
 
   GzipIndex run();
 
@@ -49,6 +50,7 @@ class IndexPass {
   io::MappedFile file_;
   std::span<const uint8_t> comp_;
   index::IndexBuilder builder_;
+  std::function<void(uint64_t, std::span<const uint8_t>)> on_text_;
   gzip::IsalInflater isal_;
   gzip::ByteChunk out_;       // out_[0, done_) is this member's latest output already noted
   std::size_t done_ = 0;
@@ -65,6 +67,7 @@ void IndexPass::take_output() {
   const std::span<const uint8_t> fresh(out_.data.data() + done_, out_.size - done_);
   crc_ = crc32_gzip_refl(crc_, fresh.data(), fresh.size());
   builder_.note_text(decoded_, fresh);
+  if (on_text_ && !fresh.empty()) on_text_(decoded_, fresh);
   decoded_ += fresh.size();
   member_out_ += fresh.size();
   done_ = out_.size;

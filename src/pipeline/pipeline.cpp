@@ -198,6 +198,10 @@ bool plan_part(const std::string& path, const PipelineOptions& options, Plan& pl
 bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool counting, Plan& plan) {
   if (options.parts > 1) return plan_part(path, options, plan);
   if (options.mode == PipelineMode::spmc) return false;
+  if (options.read.build_index) {  // the index is built by one sequential pass
+    plan.how = "spmc: building the index";
+    return false;
+  }
   if (options.mode == PipelineMode::automatic && options.threads < 2 && options.chunking != Chunking::index)
     return false;
   plan.producers = options.producers ? options.producers : std::max(1u, options.threads);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "fastq/parser.hpp"
+#include "fqpipe/index.hpp"
 #include "gzip/decoded_input.hpp"
 
 namespace fqpipe {
@@ -20,9 +21,9 @@ std::string_view format_name(InputFormat format) noexcept {
 
 struct Reader::Impl {
   Impl(std::string p, const ReadOptions& options)
-      : path(std::move(p)), input(gzip::open_decoded(path, decoder_options(options))),
+      : path(std::move(p)), input(gzip::open_decoded(path, decoder_options(path, options))),
         parser(*input.text, options, path) {}
-  static gzip::DecoderOptions decoder_options(const ReadOptions& o) {
+  static gzip::DecoderOptions decoder_options(const std::string& path, const ReadOptions& o) {
     gzip::DecoderOptions d;
     d.read_ahead = o.read_ahead;
     d.parallel_threads = o.gzip_mode == GzipMode::parallel ? std::max(2u, o.decode_threads) : 1;
@@ -30,6 +31,7 @@ struct Reader::Impl {
     d.bgzf_threads = o.read_ahead ? std::max(2u, o.decode_threads) : 1;
     d.index_path = o.index_path;
     d.use_index = o.use_index;
+    if (o.build_index) d.build_index_path = default_index_path(path);
     return d;
   }
   std::string path;

@@ -7,6 +7,7 @@
 // the index (sequential ISA-L, whose CRC checks are tested elsewhere) and the generator's text.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -187,6 +188,35 @@ TEST_F(IndexedPipeline, a_gzidx_index_works_too) {
   fqpipe::RunInfo info;
   EXPECT_EQ(read_all(path, o, &info), want);
   EXPECT_EQ(info.mode, fqpipe::PipelineMode::mpmc);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(IndexedPipeline, an_index_built_during_a_pass_equals_fqpipe_index) {
+  const std::string text = fastq_text(20000, 17);
+  const std::string path = dir_.write("r.fq.gz", multi_member(text, 3, 6));
+  const std::string idx = fqpipe::default_index_path(path);
+  for (const unsigned threads : {1u, 2u}) {
+    std::filesystem::remove(idx);
+    fqpipe::PipelineOptions o = options(threads, fqpipe::PipelineMode::automatic, false);
+    o.read.build_index = true;
+    const fqpipe::RecordCount c = fqpipe::count_records(path, o);
+    EXPECT_EQ(c.records, 20000u);
+    ASSERT_TRUE(std::filesystem::exists(idx));
+    const std::string built = dir_.file("ref.fqidx");
+    fqpipe::save_index(fqpipe::build_index(path), built, fqpipe::IndexFormat::fqpipe);
+    EXPECT_EQ(fqpipe::testlib::read_file(idx), fqpipe::testlib::read_file(built));
+  }
+  // A pass that fails on a bad record writes no index.
+  std::string bad = text;
+  bad[bad.size() / 2 + bad.substr(bad.size() / 2).find("\n+") + 1] = '-';
+  const std::string bad_path = dir_.write("bad.fq.gz", fqpipe::testlib::gzip_member(bad, 6));
+  fqpipe::PipelineOptions o = options(2, fqpipe::PipelineMode::automatic, false);
+  o.read.build_index = true;
+  EXPECT_THROW(fqpipe::count_records(bad_path, o), fqpipe::Error);
+  EXPECT_FALSE(std::filesystem::exists(fqpipe::default_index_path(bad_path)));
 }
 
 }  // namespace
