@@ -5,7 +5,11 @@
 #include <isa-l/crc.h>
 #include <zlib.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -44,9 +48,15 @@ IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::s
     : path_(path), index_(index) {
   // A reader checks that the index fits the file (size, checksum) before anything is planned.
   const uint64_t size = IndexedGzipReader(path, index_).size();
-  file_ = std::make_unique<io::MappedFile>(path);
-  const io::MappedFile& file = *file_;
+  // Planning reads headers and trailers through a mapping; chunks are read with pread.
+  const io::MappedFile file(path);
   comp_size_ = file.bytes().size();
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    ErrorPosition at;
+    at.file = path;
+    throw Error(ErrorKind::io, std::string("cannot open: ") + std::strerror(errno), at);
+  }
   end_ = std::min(end, size);
   begin_ = std::min(begin, end_);
   chunk_bytes = std::max<std::size_t>(chunk_bytes, 1);
@@ -83,12 +93,16 @@ IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::s
     const uint64_t lo = std::max(from, begin_), hi = std::min(to, end_);
     if (lo >= hi) continue;
     const bool new_member = member_cps[m] == k;
+    // The compressed bytes a decoder of this interval reads: to the next checkpoint (its
+    // partial byte included) and a little more, which ISA-L may look at in its bit buffer.
+    const uint64_t comp_end = std::min(comp_size_, (k + 1 < cps.size() ? cps[k + 1].comp_bit / 8 + 1 : comp_size_) + 4096);
     if (!pieces_.empty() && !new_member && pieces_.back().member == m &&
         pieces_.back().end == lo && pieces_.back().end - pieces_.back().begin < chunk_bytes) {
       pieces_.back().end = hi;  // merge into the previous piece
+      pieces_.back().comp_end = comp_end;
       continue;
     }
-    Piece p{lo, hi, cps[k].comp_bit / 8, k, m};
+    Piece p{lo, hi, cps[k].comp_bit / 8, comp_end, k, m};
     if (index_.has_records && cps[k].record_no != 0 && cps[k].record_byte >= lo && cps[k].record_byte < hi)
       p.record_start = static_cast<std::size_t>(cps[k].record_byte - lo);
     pieces_.push_back(p);
@@ -116,7 +130,7 @@ IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::s
   }
 }
 
-IndexChunks::~IndexChunks() = default;
+IndexChunks::~IndexChunks() { ::close(fd_); }
 
 bool IndexChunks::claim(io::TextChunk& chunk, unsigned lane) {
   if (lane != 0 || next_ >= pieces_.size()) return false;
@@ -187,12 +201,29 @@ void IndexChunks::load(io::TextChunk& chunk) {
   const IndexCheckpoint& c = index_.checkpoints[p.checkpoint];
   const std::size_t size = static_cast<std::size_t>(p.end - p.begin);
   const std::size_t skip = static_cast<std::size_t>(p.begin - c.decoded_byte);  // a part's first piece
-  const std::span<const uint8_t> comp = file_->bytes();
-  uint64_t bit = c.comp_bit;
+  // The piece's compressed bytes, read with pread: a file that shrinks meanwhile is an error
+  // here, where a mapping would fault (SIGBUS).
+  thread_local std::vector<uint8_t> input;
+  input.resize(static_cast<std::size_t>(p.comp_end - p.comp_byte));
+  std::size_t got = 0;
+  while (got < input.size()) {
+    const ssize_t n = ::pread(fd_, input.data() + got, input.size() - got, static_cast<off_t>(p.comp_byte + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ErrorPosition at;
+      at.file = path_;
+      at.comp_byte = static_cast<int64_t>(p.comp_byte + got);
+      throw Error(ErrorKind::io, n < 0 ? std::string("read failed: ") + std::strerror(errno)
+                                       : "file shrank while being read (expected " + std::to_string(comp_size_) + " bytes)", at);
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  const std::span<const uint8_t> comp(input);
+  uint64_t bit = c.comp_bit - 8 * p.comp_byte;  // relative to input[0]
   if (c.window.empty() && bit % 8 == 0 && bit / 8 < comp.size() && comp[bit / 8] == 0x1f) {
     // A checkpoint at a member header (.gzi, rapidgzip): its DEFLATE data follows the header.
     const gzip::GzipHeader h = gzip::parse_gzip_header(comp.data() + bit / 8, comp.size() - bit / 8);
-    if (h.status != gzip::HeaderStatus::ok) fail("invalid gzip header at an index checkpoint", p.begin, bit / 8);
+    if (h.status != gzip::HeaderStatus::ok) fail("invalid gzip header at an index checkpoint", p.begin, p.comp_byte);
     bit += 8 * uint64_t{h.size};
   }
   std::vector<uint8_t> window;
@@ -208,15 +239,11 @@ void IndexChunks::load(io::TextChunk& chunk) {
   inflater->start(comp, bit, window);
   const gzip::DeflateStatus s = inflater->feed_into(comp.size(), out, skip + size, produced);
   give_back(std::move(inflater));
-  // What this piece read of the mapping is not needed again (another piece's decoder refaults
-  // a shared page if it must).
-  const uint64_t next = p.checkpoint + 1 < index_.checkpoints.size() ? index_.checkpoints[p.checkpoint + 1].comp_bit / 8 : comp.size();
-  file_->release(static_cast<std::size_t>(bit / 8), static_cast<std::size_t>(next));
   if (s != gzip::DeflateStatus::ok && s != gzip::DeflateStatus::truncated_input)
-    fail("invalid deflate data after an index checkpoint", c.decoded_byte + produced, bit / 8);
+    fail("invalid deflate data after an index checkpoint", c.decoded_byte + produced, p.comp_byte);
   if (produced != skip + size)
     fail("the data ends before the " + std::to_string(p.end) + " decompressed bytes the index promises here "
-         "(stale index?)", c.decoded_byte + produced, bit / 8);
+         "(stale index?)", c.decoded_byte + produced, p.comp_byte);
   if (skip) std::memmove(out, out + skip, size);
   chunk.size = size;
   Member& m = members_[p.member];

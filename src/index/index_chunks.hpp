@@ -11,14 +11,13 @@
 #include "fqpipe/index.hpp"
 #include "gzip/isal_inflater.hpp"
 #include "io/chunk_source.hpp"
-#include "io/mapped_file.hpp"
 
 namespace fqpipe::index {
 
 /// Decompressed bytes [begin, end) of `path` (clipped to its size) in chunks cut at the index's
 /// checkpoints, merged up to about `chunk_bytes`, never across a gzip member start. load()
 /// decodes a chunk from its checkpoint with that checkpoint's window straight into the chunk
-/// (ISA-L), on the caller's thread, and drops the mapped input it read from the process.
+/// (ISA-L), on the caller's thread, from its compressed bytes read with pread.
 /// Where the index knows record starts, each chunk carries the first one (record_start).
 ///
 /// CRC32 and ISIZE: over the whole file (begin 0, end = size) with an fqpipe index, every
@@ -45,7 +44,8 @@ class IndexChunks final : public io::ChunkSource {
  private:
   struct Piece {
     uint64_t begin, end;     // decompressed range
-    uint64_t comp_byte;      // compressed offset of its checkpoint (progress)
+    uint64_t comp_byte;      // compressed offset of its checkpoint (progress, first byte read)
+    uint64_t comp_end;       // compressed bytes read end here
     std::size_t checkpoint;  // where decoding starts (at or before begin)
     std::size_t member;      // index into members_
     std::size_t record_start = static_cast<std::size_t>(-1);  // chunk-relative, npos unknown
@@ -73,7 +73,7 @@ class IndexChunks final : public io::ChunkSource {
   std::vector<uint8_t> trailers_;  // 8 bytes per checkable member, read up front
   std::size_t next_ = 0;
   uint64_t claimed_comp_ = 0;
-  std::unique_ptr<io::MappedFile> file_;
+  int fd_ = -1;
   mutable std::mutex mutex_;       // inflaters_ and members_' progress
   std::vector<std::unique_ptr<gzip::IsalInflater>> inflaters_;
 };
