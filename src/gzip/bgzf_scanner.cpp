@@ -18,6 +18,7 @@
 #include "fqpipe/error.hpp"
 #include "gzip/bgzf_block_inflater.hpp"
 #include "gzip/gzip_header.hpp"
+#include "io/read_at.hpp"
 
 namespace fqpipe::gzip {
 namespace {
@@ -53,20 +54,7 @@ void BgzfScanner::fail(const std::string& reason, uint64_t comp_byte, uint64_t d
 }
 
 std::size_t BgzfScanner::read_at(uint64_t offset, uint8_t* dst, std::size_t n) const {
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::pread(fd_, dst + got, n - got, static_cast<off_t>(offset + got));
-    if (r == 0) break;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      ErrorPosition at;
-      at.file = file_;
-      at.comp_byte = static_cast<int64_t>(offset + got);
-      throw Error(ErrorKind::io, std::string("read failed: ") + std::strerror(errno), at);
-    }
-    got += static_cast<std::size_t>(r);
-  }
-  return got;
+  return io::read_at(fd_, dst, n, offset, file_);
 }
 
 std::size_t BgzfScanner::ensure(BgzfRun& run, std::size_t want) {

@@ -17,6 +17,7 @@
 #include "fqpipe/error.hpp"
 #include "gzip/gzip_header.hpp"
 #include "index/index_error.hpp"
+#include "io/read_at.hpp"
 #include "io/mapped_file.hpp"
 
 namespace fqpipe::index {
@@ -205,18 +206,12 @@ void IndexChunks::load(io::TextChunk& chunk) {
   // here, where a mapping would fault (SIGBUS).
   thread_local std::vector<uint8_t> input;
   input.resize(static_cast<std::size_t>(p.comp_end - p.comp_byte));
-  std::size_t got = 0;
-  while (got < input.size()) {
-    const ssize_t n = ::pread(fd_, input.data() + got, input.size() - got, static_cast<off_t>(p.comp_byte + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ErrorPosition at;
-      at.file = path_;
-      at.comp_byte = static_cast<int64_t>(p.comp_byte + got);
-      throw Error(ErrorKind::io, n < 0 ? std::string("read failed: ") + std::strerror(errno)
-                                       : "file shrank while being read (expected " + std::to_string(comp_size_) + " bytes)", at);
-    }
-    got += static_cast<std::size_t>(n);
+  const std::size_t got = io::read_at(fd_, input.data(), input.size(), p.comp_byte, path_);
+  if (got < input.size()) {
+    ErrorPosition at;
+    at.file = path_;
+    at.comp_byte = static_cast<int64_t>(p.comp_byte + got);
+    throw Error(ErrorKind::io, "file shrank while being read (expected " + std::to_string(comp_size_) + " bytes)", at);
   }
   const std::span<const uint8_t> comp(input);
   uint64_t bit = c.comp_bit - 8 * p.comp_byte;  // relative to input[0]

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "fqpipe/error.hpp"
+#include "io/read_at.hpp"
 
 namespace fqpipe::io {
 namespace {
@@ -67,21 +68,10 @@ bool FileChunks::claim(TextChunk& chunk, unsigned lane) {
 void FileChunks::load(TextChunk& chunk) {
   const std::size_t want = static_cast<std::size_t>(chunk.input_size);
   chunk.bytes.grow(want);
-  std::size_t got = 0;
-  while (got < want) {
-    const ssize_t n = ::pread(fd_, chunk.bytes.data() + got, want - got,
-                              static_cast<off_t>(chunk.input_offset + got));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(path_, ErrorKind::io, std::string("read failed: ") + std::strerror(errno),
-           static_cast<int64_t>(chunk.input_offset + got));
-    }
-    if (n == 0)
-      fail(path_, ErrorKind::io, "file shrank while being read (expected " +
-                                     std::to_string(size_) + " bytes)",
-           static_cast<int64_t>(chunk.input_offset + got));
-    got += static_cast<std::size_t>(n);
-  }
+  const std::size_t got = read_at(fd_, chunk.bytes.data(), want, chunk.input_offset, path_);
+  if (got < want)
+    fail(path_, ErrorKind::io, "file shrank while being read (expected " + std::to_string(size_) + " bytes)",
+         static_cast<int64_t>(chunk.input_offset + got));
   chunk.size = want;
 }
 

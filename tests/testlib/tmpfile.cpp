@@ -68,9 +68,12 @@ void compress_with(const std::string& tool, const std::string& input, const std:
   if (r.exit_code != 0) throw std::runtime_error(cmd + " failed: " + r.err);
 }
 
-std::string gzip_member(std::string_view text, int level) {
+namespace {
+
+// zlib's deflate of `text`: window_bits 15 + 16 writes a gzip member, -15 raw DEFLATE.
+std::string zlib_compress(std::string_view text, int level, int window_bits) {
   z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+  if (deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("deflateInit2 failed");
   std::string out(deflateBound(&zs, static_cast<uLong>(text.size())) + 64, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
@@ -83,6 +86,12 @@ std::string gzip_member(std::string_view text, int level) {
   if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
   return out;
 }
+
+}  // namespace
+
+std::string gzip_member(std::string_view text, int level) { return zlib_compress(text, level, 15 + 16); }
+
+std::string deflate_raw(std::string_view text, int level) { return zlib_compress(text, level, -15); }
 
 std::string fqpipe_bin() {
   const char* b = std::getenv("FQPIPE_BIN");

@@ -47,6 +47,8 @@ void compress_with(const std::string& tool, const std::string& input, const std:
 /// gzip-compresses `text` in memory with zlib (one member, level 6), for tests that must not
 /// depend on external tools.
 std::string gzip_member(std::string_view text, int level = 6);
+/// The same as raw DEFLATE (RFC 1951), without gzip header and trailer.
+std::string deflate_raw(std::string_view text, int level = 6);
 
 /// The fqpipe CLI binary: $FQPIPE_BIN (set by ctest); empty when unset.
 std::string fqpipe_bin();
