@@ -51,11 +51,14 @@ class FastqParser {
     std::size_t count;      // lines found (4 for a complete record)
     const char* start;      // the record's first byte...
     uint64_t start_offset;  // ...and its decoded offset
+    bool fast;                 // split_predicted() found it: header and sequence are
+    uint8_t qual_lo, qual_hi;  // printable ascii, and the quality's byte range is known
   };
 
   template <class Sink>
   void parse(Sink& sink);
   bool next_record(RecordLines& r);
+  static bool split_predicted(const char* p, const char* end, const char*& next, RecordLines& r);
   bool complete_carry(RecordLines& r);
   bool finish_at_end(RecordLines& r);
   void validate(const RecordLines& r);
