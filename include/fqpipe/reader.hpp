@@ -25,7 +25,7 @@ std::string_view format_name(InputFormat format) noexcept;
 
 /// Which decoder reads a gzip (non-BGZF) input.
 enum class GzipMode : uint8_t {
-  automatic,   ///< the faster one for the input and thread count (today: sequential, see README)
+  automatic,   ///< parallel with decode_threads >= 2 on regular files of >= 8 chunks, else sequential
   sequential,  ///< ISA-L on one thread
   parallel,    ///< front + speculative decoding on decode_threads threads (regular files only)
 };

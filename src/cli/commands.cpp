@@ -134,7 +134,10 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
   const unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   gzip::DecoderOptions decoder;
   decoder.read_ahead = threads >= 2;
-  decoder.parallel_threads = o.gzip_decoder == "parallel" ? std::max(2u, threads) : 1;
+  decoder.parallel_threads = o.gzip_decoder == "parallel" ? std::max(2u, threads)
+                             : o.gzip_decoder == "auto"   ? threads
+                                                          : 1;
+  decoder.parallel_only_large = o.gzip_decoder == "auto";
   decoder.bgzf_threads = threads;
   decoder.use_index = !o.no_index;
   if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;

@@ -193,7 +193,8 @@ void BgzfScanner::start_plain(std::size_t header_size, uint32_t bgzf_size) {
   p.decoded = 0;
   p.crc = 0;
   p.bgzf_size = bgzf_size;
-  p.in.resize(kPlainInputBytes);
+  // No more than the rest of the file: zero-filling 256 KiB per member showed for small files.
+  p.in.resize(static_cast<std::size_t>(std::min<uint64_t>(kPlainInputBytes, file_size_ - comp_offset_)));
   p.in_file_offset = comp_offset_ + header_size;
   p.z.next_in = p.in.data();
   p.z.avail_in = 0;
@@ -205,21 +206,33 @@ ScanResult BgzfScanner::continue_plain(BgzfRun& run) {
   z_stream& z = p.z;
   run.predecoded = true;
   const std::size_t room = std::min(chunk_bytes_, kMaxPlainPiece);
-  run.out.grow(room);
-  z.next_out = reinterpret_cast<Bytef*>(run.out.data());
-  z.avail_out = static_cast<uInt>(room);
+  // The buffer grows with the output up to `room`, from the input buffer's size: a small member
+  // need not cost a chunk_bytes allocation (4 MiB by default) per run.
+  run.out.grow(std::min(room, kPlainInputBytes));
+  std::size_t produced = 0;
+  const auto give_room = [&] {
+    const std::size_t capacity = std::min(room, run.out.capacity());
+    z.next_out = reinterpret_cast<Bytef*>(run.out.data() + produced);
+    z.avail_out = static_cast<uInt>(capacity - produced);
+  };
+  give_room();
   auto position = [&] { return p.in_file_offset + static_cast<uint64_t>(z.next_in - p.in.data()); };
   bool member_ended = false;
-  while (z.avail_out > 0) {
+  while (produced < room) {
+    if (z.avail_out == 0) {
+      run.out.grow(std::min(room, 2 * run.out.capacity()), produced);
+      give_room();
+    }
     if (z.avail_in == 0) {
       p.in_file_offset = position();
       z.next_in = p.in.data();
       z.avail_in = static_cast<uInt>(read_at(p.in_file_offset, p.in.data(), p.in.size()));
       if (z.avail_in == 0)
         fail("truncated gzip member (compressed data ends before the final deflate block)",
-             p.in_file_offset, decoded_offset_ + (room - z.avail_out));
+             p.in_file_offset, decoded_offset_ + produced);
     }
     const int rc = inflate(&z, Z_NO_FLUSH);
+    produced = static_cast<std::size_t>(reinterpret_cast<char*>(z.next_out) - run.out.data());
     if (rc == Z_STREAM_END) {
       member_ended = true;
       break;
@@ -227,10 +240,10 @@ ScanResult BgzfScanner::continue_plain(BgzfRun& run) {
     if (rc == Z_MEM_ERROR) throw std::bad_alloc();
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
       fail(std::string("invalid deflate data") + (z.msg ? std::string(" (") + z.msg + ")" : ""),
-           position(), decoded_offset_ + (room - z.avail_out));
+           position(), decoded_offset_ + produced);
     }
   }
-  run.out_size = room - z.avail_out;
+  run.out_size = produced;
   p.crc = libdeflate_crc32(p.crc, run.out.data(), run.out_size);
   p.decoded += run.out_size;
   decoded_offset_ += run.out_size;

@@ -59,10 +59,18 @@ bool BlockFinder::dynamic_header_valid(uint64_t comp_bit) {
   return read_dynamic_header(in, header_) == DeflateStatus::ok;
 }
 
+bool BlockFinder::confirmed(uint64_t comp_bit) {
+  if (comp_bit != confirmed_bit_) {
+    confirmed_verdict_ = confirm_by_decoding(comp_bit);
+    confirmed_bit_ = comp_bit;
+  }
+  return confirmed_verdict_;
+}
+
 // Decodes the candidate block and the one after it, and checks the header after that: a false
 // start rarely survives two block decodes. Input that ends inside them cannot refute the
 // candidate, so it is accepted.
-bool BlockFinder::confirmed(uint64_t comp_bit) {
+bool BlockFinder::confirm_by_decoding(uint64_t comp_bit) {
   constexpr uint64_t max_block_output = uint64_t{8} << 20;  // 2^14 symbols x 258, doubled
   uint64_t block = comp_bit;
   for (int decoded = 0; decoded < 2; ++decoded) {

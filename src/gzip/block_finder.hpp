@@ -35,6 +35,13 @@ class BlockFinder {
   explicit BlockFinder(std::span<const uint8_t> comp, bool confirm_by_decoding = true)
       : comp_(comp), confirm_(confirm_by_decoding) {}
 
+  // Aims the finder at other input, keeping its decoder's tables and buffers (and the counts), so
+  // one finder per thread can serve many inputs without allocating.
+  void reset(std::span<const uint8_t> comp) {
+    comp_ = comp;
+    confirmed_bit_ = std::numeric_limits<uint64_t>::max();
+  }
+
   // First candidate with from_bit <= comp_bit < until_bit, dynamic or stored.
   //
   // A stored block's header can sit anywhere in the zero bits before its LEN field (its padding
@@ -51,6 +58,7 @@ class BlockFinder {
   bool code_length_code_complete(uint64_t comp_bit) const;
   bool dynamic_header_valid(uint64_t comp_bit);
   bool confirmed(uint64_t comp_bit);
+  bool confirm_by_decoding(uint64_t comp_bit);
   uint64_t load_bits(uint64_t comp_bit) const;  // >= 57 bits from comp_bit, zero past the end
 
   std::span<const uint8_t> comp_;
@@ -59,6 +67,10 @@ class BlockFinder {
   DeflateDecoder decoder_;
   DeflateChunk chunk_;
   DynamicHeader header_;
+  // The last verdict of confirm_by_decoding. find() restarts both scans at its from_bit, so a
+  // stored candidate behind several rejected or reported dynamic ones is met on every call.
+  uint64_t confirmed_bit_ = std::numeric_limits<uint64_t>::max();
+  bool confirmed_verdict_ = false;
 };
 
 }  // namespace fqpipe::gzip

@@ -130,7 +130,9 @@ DecodedInput open_decoded(const std::string& path, const DecoderOptions& options
       in.decoder = "parallel BGZF";
       return in;
     }
-    if (in.format == InputFormat::gzip && options.parallel_threads >= 2 && io::is_regular_file(path)) {
+    const bool large = in.file_size >= DecoderOptions::parallel_min_chunks * options.chunk_bytes;
+    if (in.format == InputFormat::gzip && options.parallel_threads >= 2 && (large || !options.parallel_only_large) &&
+        io::is_regular_file(path)) {
       in.text = std::make_unique<ParallelGzipReader>(path, path, options.parallel_threads, options.chunk_bytes);
       in.decoder = "parallel gzip (front + speculative)";
       return in;

@@ -19,6 +19,11 @@ struct DecoderOptions {
   /// Threads that may decode one gzip file in parallel (front + speculative); 1 keeps the
   /// sequential ISA-L decoder. Only regular files qualify (a pipe is read once, in order).
   unsigned parallel_threads = 1;
+  /// With parallel_threads >= 2: only for files of at least parallel_min_chunks chunks; a
+  /// smaller one decodes sequentially, where extra threads cost more than they bring. The
+  /// automatic choice; an explicit `--gzip-decoder parallel` leaves this false.
+  bool parallel_only_large = false;
+  static constexpr uint64_t parallel_min_chunks = 8;
   std::size_t chunk_bytes = std::size_t{1} << 20;  ///< compressed bytes per parallel chunk
   /// Threads that decode BGZF blocks (the caller of next() included), or the chunks of an
   /// indexed gzip file; 1 reads sequentially.

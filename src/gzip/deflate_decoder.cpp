@@ -3,6 +3,7 @@
 #include "gzip/deflate_decoder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -144,8 +145,17 @@ DeflateStatus DeflateDecoder::decode_unknown_window(std::span<const uint8_t> com
   st.wide = true;
   st.pos = st.last_marker_end = st.scanned_to = deflate_window_size;
   const uint64_t comp_bytes = (std::min(limits.stop_bit, uint64_t{comp.size()} * 8) - std::min(start_bit, limits.stop_bit)) / 8;
-  out.symbols_.grow(deflate_window_size + std::min<uint64_t>(comp_bytes * 4, uint64_t{1} << 28) + write_margin, 0);
-  for (size_t k = 0; k < deflate_window_size; ++k) out.symbols_.data()[k] = static_cast<uint16_t>(marker_base + k);
+  out.symbols_.grow(deflate_window_size + std::min<uint64_t>(comp_bytes * 4, uint64_t{1} << 28) + write_margin,
+                    out.markers_written_ ? deflate_window_size : 0);
+  if (!out.markers_written_) {
+    static const std::array<uint16_t, deflate_window_size> markers = [] {
+      std::array<uint16_t, deflate_window_size> m{};
+      for (size_t k = 0; k < m.size(); ++k) m[k] = static_cast<uint16_t>(marker_base + k);
+      return m;
+    }();
+    std::memcpy(out.symbols_.data(), markers.data(), sizeof markers);
+    out.markers_written_ = true;
+  }
   out.symbol_count_ = out.byte_count_ = out.byte_history_ = 0;
   return decode_blocks(st);
 }

@@ -55,6 +55,10 @@ class DeflateChunk {
   // symbols_[0, 32768) holds the markers 32768 + k themselves, so a back-reference into the unknown
   // window copies its marker like any other symbol: no special case in the hot loop.
   io::GrowBuffer<uint16_t> symbols_;
+  // The marker prefix is in symbols_: copied once per chunk object, since decoding only writes at
+  // or past deflate_window_size and every grow keeps the prefix. Refilling it per decode cost the
+  // block finder most of its time (a 64 KiB loop per candidate it confirms; fuzz_block_finder).
+  bool markers_written_ = false;
   size_t symbol_count_ = 0;
   // bytes_[0, byte_history_) is history (the known window, or the last 32 KiB of the 16-bit prefix
   // at the switch), so back-references never leave the buffer.

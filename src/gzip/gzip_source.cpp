@@ -27,8 +27,9 @@ const char* isal_reason(int code) {
 }  // namespace
 
 GzipSource::GzipSource(std::unique_ptr<io::ByteSource> raw, std::string file)
-    : raw_(std::move(raw)), file_(std::move(file)), inflate_(std::make_unique<inflate_state>()),
-      in_(kInputBuffer) {}
+    : raw_(std::move(raw)), file_(std::move(file)), inflate_(std::make_unique<inflate_state>()) {
+  in_.grow(kInputBuffer);
+}
 
 GzipSource::~GzipSource() = default;
 
@@ -48,9 +49,9 @@ bool GzipSource::fill(std::size_t want) {
     in_end_ -= in_pos_;
     in_pos_ = 0;
   }
-  if (want > in_.size()) in_.resize(want);
+  in_.grow(want, in_end_);
   while (unread() < want && !raw_eof_) {
-    const std::size_t n = raw_->read(in_.data() + in_end_, in_.size() - in_end_);
+    const std::size_t n = raw_->read(in_.data() + in_end_, in_.capacity() - in_end_);
     if (n == 0) raw_eof_ = true;
     in_end_ += n;
   }
@@ -96,9 +97,9 @@ void GzipSource::check_trailing_bytes() {
   // After a member: another member, end of file, or zero padding up to end of file.
   for (;;) {
     if (!fill(1)) { state_ = State::done; return; }
-    if (in_[in_pos_] == 0x1f) { state_ = State::header; return; }
+    if (in_.data()[in_pos_] == 0x1f) { state_ = State::header; return; }
     for (std::size_t i = in_pos_; i < in_end_; ++i)
-      if (in_[i] != 0)
+      if (in_.data()[i] != 0)
         fail("trailing garbage after gzip member " + std::to_string(members_), in_file_base_ + i);
     in_pos_ = in_end_;  // all zero so far; keep looking until end of file
   }

@@ -39,8 +39,10 @@ DeflateStatus IsalInflater::feed_until(uint64_t end_byte, ByteChunk& out, std::s
   s.avail_in = end_byte > at ? static_cast<uint32_t>(end_byte - at) : 0;
   for (;;) {
     if (out.size >= max_size) return DeflateStatus::ok;  // full; input may remain for the next call
-    if (out.data.capacity() - out.size < (std::size_t{1} << 18))
-      out.data.grow(std::max<std::size_t>(out.data.capacity() * 2, std::size_t{4} << 20), out.size);
+    // Never past max_size: the parallel reader's 2-chunk cap (64 KiB for 32 KiB chunks) would
+    // otherwise still get 4 MiB per buffer in flight.
+    if (out.data.capacity() - out.size < (std::size_t{1} << 18) && out.data.capacity() < max_size)
+      out.data.grow(std::min(max_size, std::max<std::size_t>(out.data.capacity() * 2, std::size_t{4} << 20)), out.size);
     s.next_out = out.data.data() + out.size;
     s.avail_out = static_cast<uint32_t>(
         std::min<std::size_t>({out.data.capacity() - out.size, max_size - out.size, UINT32_MAX}));
@@ -78,6 +80,10 @@ DeflateStatus IsalInflater::feed_into(uint64_t end_byte, uint8_t* out, std::size
   if (produced < capacity && end_byte == comp_.size() && s.block_state != ISAL_BLOCK_FINISH)
     return DeflateStatus::truncated_input;
   return DeflateStatus::ok;
+}
+
+uint64_t IsalInflater::consumed_bits() const noexcept {
+  return static_cast<uint64_t>(state_->next_in - comp_.data()) * 8;
 }
 
 bool IsalInflater::finished() const noexcept { return state_->block_state == ISAL_BLOCK_FINISH; }

@@ -49,6 +49,9 @@ class IsalInflater {
   bool finished() const noexcept;
   /// The bit position, when the decoder rests between two blocks (or after the final one).
   std::optional<uint64_t> boundary_bit() const noexcept;
+  /// Input bits taken in so far, counted from the start of `comp` (some may still wait in the
+  /// decoder's bit buffer): a measure of progress, not a position to restart at.
+  uint64_t consumed_bits() const noexcept;
 
  private:
   std::unique_ptr<inflate_state> state_;

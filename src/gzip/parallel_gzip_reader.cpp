@@ -6,6 +6,7 @@
 #include <isa-l/crc.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -58,10 +59,14 @@ ParallelGzipReader::ParallelGzipReader(const std::string& path, std::string file
                                        std::size_t chunk_bytes)
     : mapped_(path), comp_(mapped_.bytes()), file_(std::move(file)),
       chunk_bytes_(std::max<std::size_t>(chunk_bytes, 32 << 10)),
-      ahead_(std::max(2u, threads) + 1), interleave_(std::max(2u, threads)),
+      ahead_(std::max(2u, threads) + 2),
       max_ready_(std::max(2u, threads) + 2) {
+  // Speculative threads only take chunks after the first: a file of one chunk is the front's
+  // alone (an idle thread per small file cost fuzz_gzip_stream about a third of its time).
+  const uint64_t later_chunks = comp_.empty() ? 0 : (comp_.size() - 1) / chunk_bytes_;
+  const auto speculative = static_cast<unsigned>(std::min<uint64_t>(std::max(2u, threads) - 1, later_chunks));
   threads_.emplace_back([this] { front_loop(); });
-  for (unsigned i = 1; i < std::max(2u, threads); ++i) threads_.emplace_back([this] { speculate_loop(); });
+  for (unsigned i = 0; i < speculative; ++i) threads_.emplace_back([this] { speculate_loop(); });
 }
 
 ParallelGzipReader::~ParallelGzipReader() {
@@ -75,9 +80,23 @@ ParallelGzipReader::~ParallelGzipReader() {
 
 std::string ParallelGzipReader::describe() const {
   const ParallelGzipCounters c = counters();
+  double ratio;
+  {
+    std::lock_guard lock(mutex_);
+    ratio = speed_ratio();
+  }
+  char speeds[64];
+  std::snprintf(speeds, sizeof speeds, " (speculative decoding %.2fx slower)", ratio);
   return "front decoded " + std::to_string(c.front_chunks) + " chunks with ISA-L, adopted " +
          std::to_string(c.adopted_chunks) + " speculative chunks, wasted " +
-         std::to_string(c.wasted_chunks);
+         std::to_string(c.wasted_chunks) + speeds;
+}
+
+// Seconds per compressed bit of speculative decoding over ISA-L's, from what was measured so
+// far (2 before both have run: the marker decoder's usual cost on FASTQ).
+double ParallelGzipReader::speed_ratio() const {
+  if (front_time_.bits < (1u << 23) || speculative_time_.bits < (1u << 23)) return 2.0;
+  return speculative_time_.per_bit() / front_time_.per_bit();
 }
 
 ParallelGzipCounters ParallelGzipReader::counters() const {
@@ -126,13 +145,26 @@ void ParallelGzipReader::speculate_loop() {
     {
       std::unique_lock lock(mutex_);
       auto free_guess = [&]() -> uint64_t {
-        // Chunks are interleaved: every interleave_-th one is the front's, decoded with ISA-L
-        // while the speculative threads decode the others. Letting them take any chunk ahead
-        // made the front wait on each speculative chunk in turn (measured: ISA-L idle, 1.15
-        // cores busy of 2); this way both decoders work all the time.
-        for (uint64_t k = front_g_ + 1; k <= front_g_ + 1 + ahead_ && guess_bit(k) < comp_bits; ++k)
-          if (k % interleave_ != 0 && !slots_.count(k)) return k;
-        return 0;
+        // The nearest free chunk this thread can decode (and resolve) before the front gets
+        // there, at the measured speeds: on its way the front spends about half a chunk's
+        // time on the chunk it is in, a chunk's time on each it decodes itself, and next to
+        // nothing on those it adopts. Taking the very next chunk made the front wait on each
+        // speculative chunk in turn (measured: ISA-L idle, 1.15 cores busy of 2); a fixed
+        // interleave balanced badly. If none is far enough, the farthest free one.
+        const double ratio = speed_ratio();
+        const uint64_t current = front_g_ + 1;
+        double front_time = 0.5;  // in chunks of front decoding
+        uint64_t farthest = 0;
+        for (uint64_t k = current + 1; k <= front_g_ + 1 + ahead_ && guess_bit(k) < comp_bits; ++k) {
+          if (k - 1 > current) {
+            const auto before = slots_.find(k - 1);
+            if (before == slots_.end() || before->second->state == Slot::State::front_owns) front_time += 1;
+          }
+          if (slots_.count(k)) continue;
+          if (front_time >= ratio) return k;
+          farthest = k;
+        }
+        return farthest;
       };
       // Adopted chunks waiting for marker replacement come first: the consumer needs them
       // next, and doing it here keeps that work off the consumer's thread.
@@ -155,6 +187,7 @@ void ParallelGzipReader::speculate_loop() {
       slots_[g] = std::make_unique<Slot>();
     }
     std::unique_ptr<DeflateChunk> chunk = take_chunk();
+    const auto t0 = std::chrono::steady_clock::now();
     bool decoded = false;
     BlockFinder finder(comp_);
     const uint64_t until = std::min(guess_bit(g + 1), comp_bits);
@@ -174,6 +207,9 @@ void ParallelGzipReader::speculate_loop() {
       from = start->comp_bit + 1;
     }
     std::lock_guard lock(mutex_);
+    if (decoded) {
+      speculative_time_.add(std::chrono::steady_clock::now() - t0, chunk->end_bit - chunk->start_bit);
+    }
     Slot& slot = *slots_[g];
     if (slot.state == Slot::State::abandoned || !decoded) {
       if (slot.state == Slot::State::abandoned) slots_.erase(g);
@@ -308,11 +344,23 @@ void ParallelGzipReader::decode_member_chunks(uint64_t member_no, uint64_t& pos_
     // The output is handed on every 2 chunks' worth, so a gzip bomb (a region that expands a
     // thousandfold) never sits in memory whole.
     DeflateStatus s;
+    auto t0 = std::chrono::steady_clock::now();
+    uint64_t from_bit = approx_bit;
     while ((s = isal.feed_until(end_byte, *bytes, chunk_bytes_ * 2)) == DeflateStatus::ok &&
            bytes->size >= chunk_bytes_ * 2 && !isal.finished()) {
+      const auto t1 = std::chrono::steady_clock::now();
+      const uint64_t at_bit = isal.consumed_bits();
       push_front_bytes(member_no, bytes, window);
       std::lock_guard lock(mutex_);
+      front_time_.add(t1 - t0, at_bit - std::min(at_bit, from_bit));
+      from_bit = at_bit;
+      t0 = std::chrono::steady_clock::now();
       if (stopping_) return;
+    }
+    {
+      const uint64_t at_bit = isal.consumed_bits();
+      std::lock_guard lock(mutex_);
+      front_time_.add(std::chrono::steady_clock::now() - t0, at_bit - std::min(at_bit, from_bit));
     }
     if (s == DeflateStatus::truncated_input)
       fail("truncated gzip member (compressed data ends before the final deflate block)", comp_.size());
@@ -403,6 +451,7 @@ void ParallelGzipReader::front_loop() {
 // Replaces an adopted chunk's markers into a byte buffer. Called with item.resolving set by
 // the caller (so no other thread touches the item); clears `speculative` when done.
 void ParallelGzipReader::resolve(OutputItem& item) {
+  const auto t0 = std::chrono::steady_clock::now();
   auto bytes = take_bytes();
   const DeflateChunk& chunk = *item.chunk;
   const auto symbols = chunk.symbols();
@@ -412,6 +461,7 @@ void ParallelGzipReader::resolve(OutputItem& item) {
     std::memcpy(bytes->data.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());
   bytes->size = chunk.decoded_size();
   std::lock_guard lock(mutex_);
+  speculative_time_.add(std::chrono::steady_clock::now() - t0, 0);  // part of a speculative chunk's cost
   item.bytes = std::move(bytes);
   item.speculative = false;
 }
@@ -420,6 +470,17 @@ const io::TextBuffer* ParallelGzipReader::next() {
   // After the end or an error nothing more comes from the front: say so again, don't wait.
   if (error_) std::rethrow_exception(error_);
   if (finished_) return nullptr;
+  // Stops with `e`, or with the io error when the file shrank under the mapping: the decoders
+  // then read zeros past its new end, and the damage they find is not in the data.
+  const auto stop = [this](std::exception_ptr e) -> const io::TextBuffer* {
+    try {
+      mapped_.check_intact();
+    } catch (const Error&) {
+      e = std::current_exception();
+    }
+    error_ = e;
+    std::rethrow_exception(error_);
+  };
   for (;;) {
     if (current_) {
       give_back(std::move(current_->chunk));
@@ -446,13 +507,19 @@ const io::TextBuffer* ParallelGzipReader::next() {
     }
     if (resolve_here) resolve(*current_);
     OutputItem& item = *current_;
+    // Everything in the item was decoded by now, so a vanished page it was read from shows.
+    try {
+      mapped_.check_intact();
+    } catch (const Error&) {
+      error_ = std::current_exception();
+      throw;
+    }
     switch (item.kind) {
       case OutputItem::Kind::end:
         finished_ = true;
         return nullptr;
       case OutputItem::Kind::error:
-        error_ = item.error;
-        std::rethrow_exception(error_);
+        return stop(item.error);
       case OutputItem::Kind::member_end: {
         const TrailerCheck check = check_gzip_trailer(comp_.data() + item.comp_byte, item.member_no,
                                                       member_crc_, member_bytes_);
@@ -461,8 +528,7 @@ const io::TextBuffer* ParallelGzipReader::next() {
           at.file = file_;
           at.comp_byte = static_cast<int64_t>(item.comp_byte + check.offset_in_trailer);
           at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-          error_ = std::make_exception_ptr(Error(ErrorKind::data, check.reason, at));
-          std::rethrow_exception(error_);
+          return stop(std::make_exception_ptr(Error(ErrorKind::data, check.reason, at)));
         }
         member_crc_ = 0;
         member_bytes_ = 0;
@@ -475,9 +541,8 @@ const io::TextBuffer* ParallelGzipReader::next() {
       at.file = file_;
       at.comp_byte = static_cast<int64_t>(item.chunk->start_bit / 8);
       at.decoded_byte = static_cast<int64_t>(decoded_offset_);
-      error_ = std::make_exception_ptr(
-          Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(item.resolve_status)), at));
-      std::rethrow_exception(error_);
+      return stop(std::make_exception_ptr(
+          Error(ErrorKind::data, "invalid deflate data: " + std::string(to_string(item.resolve_status)), at)));
     }
     const uint8_t* data = item.bytes->data.data();
     const std::size_t size = item.bytes->size;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -76,8 +77,19 @@ class ParallelGzipReader final : public io::TextSource {
   std::span<const uint8_t> comp_;
   std::string file_;
   std::size_t chunk_bytes_;
-  unsigned ahead_;       // speculative chunks allowed beyond the front's
-  unsigned interleave_;  // every interleave_-th chunk is left to the front
+  unsigned ahead_;  // speculative chunks allowed beyond the front's
+  // Decoding speeds, measured as it runs: which chunk a speculative thread should take.
+  struct DecodeTime {
+    double seconds = 0;
+    uint64_t bits = 0;
+    void add(std::chrono::steady_clock::duration d, uint64_t n) {
+      seconds += std::chrono::duration<double>(d).count();
+      bits += n;
+    }
+    double per_bit() const { return seconds / static_cast<double>(bits); }
+  };
+  DecodeTime front_time_, speculative_time_;  // guarded by mutex_
+  double speed_ratio() const;  // call with mutex_ held
 
   mutable std::mutex mutex_;
   std::condition_variable changed_;

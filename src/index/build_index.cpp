@@ -35,7 +35,9 @@ class IndexPass {
   GzipIndex run();
 
  private:
+  // Damage found in a file that shrank under the mapping is the shrinking (io/mapped_file.hpp).
   [[noreturn]] void fail(const std::string& reason, uint64_t comp_byte) const {
+    file_.check_intact();
     ErrorPosition at;
     at.file = path_;
     at.comp_byte = static_cast<int64_t>(comp_byte);
@@ -65,6 +67,7 @@ class IndexPass {
 // last 32 KiB stay: the window of a checkpoint that may come next).
 void IndexPass::take_output() {
   const std::span<const uint8_t> fresh(out_.data.data() + done_, out_.size - done_);
+  if (on_text_ && !fresh.empty()) file_.check_intact();  // text handed on must be the file's
   crc_ = crc32_gzip_refl(crc_, fresh.data(), fresh.size());
   builder_.note_text(decoded_, fresh);
   if (on_text_ && !fresh.empty()) on_text_(decoded_, fresh);
@@ -138,7 +141,9 @@ GzipIndex IndexPass::run() {
   if (!gzip::has_gzip_magic(comp_.data(), comp_.size()))
     fail("not a gzip file (an index is only needed for gzip; plain files seek directly)", 0);
   for (uint64_t pos = 0; (pos = next_member_or_end(pos)) < comp_.size();) pos = member(pos);
-  return builder_.finish(comp_.size(), decoded_, file_checksum(comp_));
+  const uint32_t checksum = file_checksum(comp_);
+  file_.check_intact();  // after the last read: the index describes what was there
+  return builder_.finish(comp_.size(), decoded_, checksum);
 }
 
 }  // namespace

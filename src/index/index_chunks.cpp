@@ -129,6 +129,7 @@ IndexChunks::IndexChunks(const std::string& path, const GzipIndex& index, std::s
     if (i + 1 == members_.size() && isize != static_cast<uint32_t>(mem.decoded) && file.bytes().back() == 0)
       mem.checkable = false;
   }
+  file.check_intact();  // headers and trailers read as zeros would plan wrong checks
 }
 
 IndexChunks::~IndexChunks() { ::close(fd_); }

@@ -54,7 +54,10 @@ struct IndexedGzipReader::State {
 
   uint64_t pos() const noexcept { return out_base + out_pos; }
 
+  // Both errors are first checked against the file having shrunk under the mapping, whose
+  // vanished pages read as zeros (io/mapped_file.hpp): then that is the error.
   [[noreturn]] void data_error(const std::string& reason, uint64_t comp_byte) const {
+    file.check_intact();
     ErrorPosition at;
     at.file = path;
     at.decoded_byte = static_cast<int64_t>(out_base + out.size);
@@ -62,6 +65,7 @@ struct IndexedGzipReader::State {
     throw Error(ErrorKind::data, reason, at);
   }
   [[noreturn]] void stale(const std::string& reason) const {
+    file.check_intact();
     index::throw_index_error(index.path, reason + " (stale index, or one made for another file than " + path + ")");
   }
 
@@ -217,6 +221,7 @@ bool IndexedGzipReader::State::fill() {
         if (out_base != size)
           stale("the index records " + std::to_string(size) + " decompressed bytes, the file has " +
                 std::to_string(out_base));
+        file.check_intact();
         return false;
       }
       case Phase::inflating: {
@@ -237,7 +242,10 @@ bool IndexedGzipReader::State::fill() {
         if (out_base + out.size > size)
           stale("the file decompresses past the " + std::to_string(size) + " bytes the index records");
         if (isal.finished()) finish_member();
-        if (out.size > 0) return true;
+        if (out.size > 0) {
+          file.check_intact();  // before any of it is handed on
+          return true;
+        }
         break;
       }
     }

@@ -1,5 +1,6 @@
 // mapped_file.cpp - MappedFile: open, fstat, mmap; the kernel pages the file in on demand.
 // MADV_SEQUENTIAL because decoders walk the file forward, even when several do it at once.
+// The descriptor stays open: fstat on it, not stat on the path, tells whether this file shrank.
 #include "io/mapped_file.hpp"
 
 #include <fcntl.h>
@@ -24,7 +25,7 @@ namespace {
 
 }  // namespace
 
-MappedFile::MappedFile(const std::string& path) {
+MappedFile::MappedFile(const std::string& path) : path_(path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path, "cannot open");
   struct stat st {};
@@ -42,12 +43,26 @@ MappedFile::MappedFile(const std::string& path) {
     }
     ::madvise(p, size_, MADV_SEQUENTIAL);
     data_ = static_cast<const uint8_t*>(p);
+    guard_.emplace(data_, size_);
   }
-  ::close(fd);
+  fd_ = fd;
 }
 
 MappedFile::~MappedFile() {
+  guard_.reset();  // before the range can be mapped again by anyone
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  ::close(fd_);
+}
+
+void MappedFile::check_intact() const {
+  if (size_ == 0) return;
+  struct stat st {};
+  const bool shorter = ::fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) < size_;
+  if (!shorter && !guard_->damaged()) return;
+  ErrorPosition at;
+  at.file = path_;
+  at.comp_byte = shorter ? static_cast<int64_t>(st.st_size) : static_cast<int64_t>(guard_->first_fault());
+  throw Error(ErrorKind::io, "file shrank while being read (expected " + std::to_string(size_) + " bytes)", at);
 }
 
 void MappedFile::release(std::size_t begin, std::size_t end) noexcept {

@@ -1,11 +1,16 @@
 // mapped_file.hpp - MappedFile, a whole regular file mapped read-only into memory.
-// Parallel decoders read any range of the compressed input at any time, without a copy.
+// Parallel decoders read any range of the compressed input at any time, without a copy. A file
+// that shrinks meanwhile reads as zeros past its new end instead of killing the process with
+// SIGBUS (sigbus_guard.hpp); check_intact() tells the readers.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+
+#include "io/sigbus_guard.hpp"
 
 namespace fqpipe::io {
 
@@ -26,9 +31,19 @@ class MappedFile {
   /// anywhere drops what it has passed. Pages are read in again if touched later. Thread-safe.
   void release(std::size_t begin, std::size_t end) noexcept;
 
+  /// Throws Error (io, "file shrank while being read") naming the file when it is shorter now
+  /// than when it was mapped, or a page of it vanished under a read (which then saw zeros).
+  /// Readers call it before handing on what they decoded from the mapping, and before they
+  /// report damage they found in it (the zeros are not the data's fault). Thread-safe; one
+  /// fstat.
+  void check_intact() const;
+
  private:
+  std::string path_;
+  int fd_ = -1;  // kept open for check_intact's fstat (the path may name another file by now)
   const uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+  std::optional<SigbusGuard> guard_;
 };
 
 /// True when `path` names a regular file (not "-", a pipe or a terminal).

@@ -26,7 +26,10 @@ struct Reader::Impl {
   static gzip::DecoderOptions decoder_options(const std::string& path, const ReadOptions& o) {
     gzip::DecoderOptions d;
     d.read_ahead = o.read_ahead;
-    d.parallel_threads = o.gzip_mode == GzipMode::parallel ? std::max(2u, o.decode_threads) : 1;
+    d.parallel_threads = o.gzip_mode == GzipMode::parallel    ? std::max(2u, o.decode_threads)
+                         : o.gzip_mode == GzipMode::automatic ? o.decode_threads
+                                                              : 1;
+    d.parallel_only_large = o.gzip_mode == GzipMode::automatic;
     d.chunk_bytes = o.chunk_bytes;
     d.bgzf_threads = o.read_ahead ? std::max(2u, o.decode_threads) : 1;
     d.index_path = o.index_path;
