@@ -140,6 +140,7 @@ int run_decompress(const CommonOptions& o, const std::string& output) {
   decoder.parallel_only_large = o.gzip_decoder == "auto";
   decoder.bgzf_threads = threads;
   decoder.use_index = !o.no_index;
+  decoder.index_path = o.index;
   if (o.chunk_bytes) decoder.chunk_bytes = o.chunk_bytes;
   gzip::DecodedInput in = gzip::open_decoded(file, decoder);
   ProgressMeter meter(file, !o.quiet && stderr_is_terminal());

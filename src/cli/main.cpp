@@ -153,9 +153,14 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("merge")) return fqpipe::cli::run_merge(merge_o);
     if (app.got_subcommand("index")) return fqpipe::cli::run_index(index_o);
     range_o.has_length = range_length->count() > 0;
-    if (app.got_subcommand("decompress") && (range_offset->count() || range_length->count() || range_index->count()))
+    // A range seeks (with an index, or decodes up to it); the whole file decodes on all threads,
+    // from the index's checkpoints when there is one.
+    if (app.got_subcommand("decompress") && (range_offset->count() || range_length->count()))
       return fqpipe::cli::run_decompress_range(decompress_o, decompress_out, range_o);
-    if (app.got_subcommand("decompress")) return fqpipe::cli::run_decompress(decompress_o, decompress_out);
+    if (app.got_subcommand("decompress")) {
+      if (range_index->count()) decompress_o.index = range_o.index;
+      return fqpipe::cli::run_decompress(decompress_o, decompress_out);
+    }
   } catch (const fqpipe::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fqpipe: %s\n", e.what());

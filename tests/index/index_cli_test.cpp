@@ -94,6 +94,20 @@ TEST_F(IndexCli, decompress_range_with_an_explicit_gzidx_index) {
   EXPECT_TRUE(r.out == slice(300000, 777));
 }
 
+TEST_F(IndexCli, decompress_whole_file_with_an_explicit_index_decodes_from_its_checkpoints) {
+  // Breaks when --index without a range takes the one-thread seek path, or ignores the index.
+  const std::string idx = dir_.file("elsewhere.gzidx");
+  ASSERT_EQ(fq("index --format gzidx --spacing 65536 -o " + shell_quote(idx) + " " + shell_quote(gz_)).exit_code, 0);
+  const testlib::CommandResult r = fq("decompress -t 3 -v --index " + shell_quote(idx) + " " + shell_quote(gz_));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out == text_);
+  EXPECT_NE(r.err.find("indexed gzip"), std::string::npos) << r.err;
+  // A missing index named on the command line is an error, not a silent fallback.
+  const testlib::CommandResult missing = fq("decompress --index " + shell_quote(dir_.file("none.fqidx")) + " " + shell_quote(gz_));
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("none.fqidx"), std::string::npos) << missing.err;
+}
+
 TEST_F(IndexCli, decompress_range_without_an_index_says_an_index_would_help) {
   const testlib::CommandResult r = fq("decompress --offset 200000 --length 1234 " + shell_quote(gz_));
   ASSERT_EQ(r.exit_code, 0) << r.err;
