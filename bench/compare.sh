@@ -46,6 +46,7 @@ DECODE_CMDS=(
   'fqpipe decompress -t 2 :: "$FQPIPE" decompress -t 2 "$FILE" > /dev/null'
   'fqpipe decompress -t 2 parallel :: "$FQPIPE" decompress -t 2 --gzip-decoder parallel "$FILE" > /dev/null'
   'fqpipe stats -t 2 parallel :: "$FQPIPE" stats -t 2 --gzip-decoder parallel "$FILE" > /dev/null'
+  'fqpipe stats -t 2 sequential :: "$FQPIPE" stats -t 2 --gzip-decoder sequential "$FILE" > /dev/null'
 )
 # shellcheck disable=SC2016
 BGZF_CMDS=(

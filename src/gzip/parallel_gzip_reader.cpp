@@ -58,7 +58,7 @@ void slide_window(std::vector<uint8_t>& window, std::span<const uint8_t> bytes) 
 ParallelGzipReader::ParallelGzipReader(const std::string& path, std::string file, unsigned threads,
                                        std::size_t chunk_bytes)
     : mapped_(path), comp_(mapped_.bytes()), file_(std::move(file)),
-      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 32 << 10)),
+      chunk_bytes_(std::max<std::size_t>(chunk_bytes, 1 << 10)),
       ahead_(std::max(2u, threads) + 2),
       max_ready_(std::max(2u, threads) + 2) {
   // Speculative threads only take chunks after the first: a file of one chunk is the front's

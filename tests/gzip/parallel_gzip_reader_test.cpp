@@ -37,7 +37,7 @@ using fqpipe::gzip::ParallelGzipReader;
 namespace {
 
 constexpr std::size_t kKiB = 1024, kMiB = 1024 * 1024;
-const std::vector<std::size_t> kChunkSizes = {32 * kKiB, 128 * kKiB, 4 * kMiB};
+const std::vector<std::size_t> kChunkSizes = {1 * kKiB, 5 * kKiB, 32 * kKiB, 128 * kKiB, 4 * kMiB};
 const std::vector<unsigned> kThreadCounts = {2, 3, 8};
 constexpr int kDeadlineSeconds = 120;  // a hang detector, not a timing
 
