@@ -38,7 +38,7 @@ struct ParallelGzipCounters {
 /// otherwise it decodes the range itself. Markers of adopted chunks are replaced by an idle
 /// speculative thread, or by the thread calling next() if none got to it first; CRC32/ISIZE
 /// checks run in the thread that calls next(). Every member's trailer is verified.
-/// Memory is bounded: at most `threads + 1` speculative chunks and `threads + 2` decoded chunks
+/// Memory is bounded: at most `threads + 2` speculative chunks and `threads + 2` decoded chunks
 /// waiting for next(), each about 4x chunk_bytes of output.
 class ParallelGzipReader final : public io::TextSource {
  public:
