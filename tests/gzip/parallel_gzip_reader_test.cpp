@@ -735,3 +735,31 @@ TEST_F(ParallelGzipCli, count_stats_validate_fail_on_damage_and_agree_when_intac
 }
 
 }  // namespace
+
+TEST_F(ParallelGzipCli, auto_takes_the_parallel_decoder_only_where_it_pays) {
+  // Hazard: `auto` running the parallel decoder on one thread's budget, on a pipe, or on a file
+  // too small to cut (thread start-up for nothing), or never running it at all.
+  const std::string text = fastq_text(1500 * kKiB, 43);
+  const std::string gz = compress(dir_, "gzip", "-6", text);
+  const std::string path = dir_.write("auto.fq.gz", gz);
+  const std::string file = shell_quote(path);
+  const std::string many = "--chunk-size " + std::to_string(gz.size() / 16) + " ";  // 16 chunks
+  const std::string few = "--chunk-size " + std::to_string(gz.size() / 4) + " ";    // 4 chunks
+  const auto decoder = [&](const std::string& args) {
+    const CommandResult r = fq("decompress -v " + args + " > /dev/null");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.err;
+  };
+  EXPECT_NE(decoder("-t 2 " + many + file).find("parallel gzip"), std::string::npos);
+  EXPECT_NE(decoder("-t 2 " + few + file).find("sequential"), std::string::npos);
+  EXPECT_NE(decoder("-t 1 " + many + file).find("sequential"), std::string::npos);
+  EXPECT_NE(decoder("-t 2 " + many + "- < " + file).find("sequential"), std::string::npos);
+  // The explicit choice wins over the size.
+  EXPECT_NE(decoder("-t 2 --gzip-decoder parallel " + few + file).find("parallel gzip"), std::string::npos);
+  // stats takes the same decoder and gets the same answer as with ISA-L alone.
+  const CommandResult par = fq("stats -t 2 -v --json " + many + file);
+  EXPECT_NE(par.err.find("parallel gzip"), std::string::npos) << par.err;
+  const CommandResult seq = fq("stats -t 2 --gzip-decoder sequential --json " + file);
+  ASSERT_EQ(par.exit_code, 0) << par.err;
+  EXPECT_EQ(par.out, seq.out);
+}
