@@ -8,6 +8,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+// The record splitter is also built for AVX2 (chosen at run time) where CPU dispatch is on; the
+// sanitizer builds keep the 16-byte code only, so the suite runs both.
+#if defined(FQPIPE_CPU_DISPATCH) && defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FQPIPE_PARSER_AVX2 1
+#include <immintrin.h>
+#endif
 
 #include "fqpipe/error.hpp"
 
@@ -116,48 +122,112 @@ bool split_lines(const char* p, const char* end, bool eof, const char*& next, co
   return true;
 }
 
+#if defined(__SSE2__)
+// Whether every lane of [vlo, vhi] (the running minimum and maximum) lies in [lo, hi]: the
+// saturating subtractions are non-zero exactly where one does not.
+inline bool lanes_in_range(__m128i vlo, __m128i vhi, uint8_t lo, uint8_t hi) {
+  const __m128i out = _mm_or_si128(_mm_subs_epu8(_mm_set1_epi8(static_cast<char>(lo)), vlo),
+                                   _mm_subs_epu8(vhi, _mm_set1_epi8(static_cast<char>(hi))));
+  return _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
+}
+#endif
+
 // The '\n' ending the line at p (null when none comes before `end`), and whether every byte
 // of the line, a '\r' before the '\n' included, lies in [lo, hi]: the line split and the
 // ascii check in one pass. 16 bytes a step; the step that holds the '\n' masks what follows it.
-inline const char* scan_line(const char* p, const char* end, uint8_t lo, uint8_t hi, bool& in_range) {
+struct Lanes16 {
+  static const char* scan_line(const char* p, const char* end, uint8_t lo, uint8_t hi, bool& in_range) {
 #if defined(__SSE2__)
-  alignas(16) static const uint8_t kKeep[32] = {255, 255, 255, 255, 255, 255, 255, 255,
-                                                255, 255, 255, 255, 255, 255, 255, 255};
-  const __m128i nl = _mm_set1_epi8('\n');
-  __m128i vlo = _mm_set1_epi8(static_cast<char>(255)), vhi = _mm_setzero_si128();
-  for (; end - p >= 16; p += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
-    if (m) {
-      const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
-      // Lanes [0, k) are the line's: the rest become 255 for the minimum and 0 for the maximum.
-      const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep + 16 - k));
-      vlo = _mm_min_epu8(vlo, _mm_or_si128(v, _mm_xor_si128(keep, _mm_set1_epi8(-1))));
-      vhi = _mm_max_epu8(vhi, _mm_and_si128(v, keep));
-      // Any lane below lo or above hi (saturating subtractions are non-zero exactly there).
-      const __m128i out = _mm_or_si128(_mm_subs_epu8(_mm_set1_epi8(static_cast<char>(lo)), vlo),
-                                       _mm_subs_epu8(vhi, _mm_set1_epi8(static_cast<char>(hi))));
-      in_range = _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
-      return p + k;
+    alignas(16) static const uint8_t kKeep[32] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                                  255, 255, 255, 255, 255, 255, 255, 255};
+    const __m128i nl = _mm_set1_epi8('\n');
+    __m128i vlo = _mm_set1_epi8(static_cast<char>(255)), vhi = _mm_setzero_si128();
+    for (; end - p >= 16; p += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+      if (m) {
+        const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+        // Lanes [0, k) are the line's: the rest become 255 for the minimum and 0 for the maximum.
+        const __m128i keep = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeep + 16 - k));
+        vlo = _mm_min_epu8(vlo, _mm_or_si128(v, _mm_xor_si128(keep, _mm_set1_epi8(-1))));
+        vhi = _mm_max_epu8(vhi, _mm_and_si128(v, keep));
+        in_range = lanes_in_range(vlo, vhi, lo, hi);
+        return p + k;
+      }
+      vlo = _mm_min_epu8(vlo, v);
+      vhi = _mm_max_epu8(vhi, v);
     }
-    vlo = _mm_min_epu8(vlo, v);
-    vhi = _mm_max_epu8(vhi, v);
-  }
-  const __m128i out = _mm_or_si128(_mm_subs_epu8(_mm_set1_epi8(static_cast<char>(lo)), vlo),
-                                   _mm_subs_epu8(vhi, _mm_set1_epi8(static_cast<char>(hi))));
-  in_range = _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
+    in_range = lanes_in_range(vlo, vhi, lo, hi);
 #else
-  in_range = true;
+    in_range = true;
 #endif
-  for (; p < end; ++p) {
-    if (*p == '\n') return p;
-    const auto b = static_cast<uint8_t>(*p);
-    in_range = in_range && b >= lo && b <= hi;
+    for (; p < end; ++p) {
+      if (*p == '\n') return p;
+      const auto b = static_cast<uint8_t>(*p);
+      in_range = in_range && b >= lo && b <= hi;
+    }
+    return nullptr;
   }
-  return nullptr;
-}
+  static void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) { fastq::byte_range(p, n, lo, hi); }
+};
 
-}  // namespace
+#if defined(FQPIPE_PARSER_AVX2)
+// The same in 32-byte steps, for machines with AVX2 (a 150-base line: 5 steps instead of 10).
+// Lines shorter than a step, and the last < 32 bytes of a buffer, take the 16-byte code.
+struct Lanes32 {
+  [[gnu::target("avx2")]] static const char* scan_line(const char* p, const char* end, uint8_t lo, uint8_t hi,
+                                                       bool& in_range) {
+    alignas(32) static const uint8_t kKeep[64] = {
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255};
+    const __m256i nl = _mm256_set1_epi8('\n');
+    __m256i vlo = _mm256_set1_epi8(static_cast<char>(255)), vhi = _mm256_setzero_si256();
+    for (; end - p >= 32; p += 32) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+      const auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, nl)));
+      if (m) {
+        const unsigned k = static_cast<unsigned>(__builtin_ctz(m));
+        const __m256i keep = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kKeep + 32 - k));
+        vlo = _mm256_min_epu8(vlo, _mm256_or_si256(v, _mm256_xor_si256(keep, _mm256_set1_epi8(-1))));
+        vhi = _mm256_max_epu8(vhi, _mm256_and_si256(v, keep));
+        in_range = lanes_in_range(fold(vlo, true), fold(vhi, false), lo, hi);
+        return p + k;
+      }
+      vlo = _mm256_min_epu8(vlo, v);
+      vhi = _mm256_max_epu8(vhi, v);
+    }
+    bool tail_in_range;
+    const char* nl_at = Lanes16::scan_line(p, end, lo, hi, tail_in_range);
+    in_range = tail_in_range && lanes_in_range(fold(vlo, true), fold(vhi, false), lo, hi);
+    return nl_at;
+  }
+  [[gnu::target("avx2")]] static void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
+    if (n < 32) return fastq::byte_range(p, n, lo, hi);
+    __m256i vlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), vhi = vlo;
+    for (std::size_t i = 32; i < n; i += 32) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (i + 32 <= n ? i : n - 32)));
+      vlo = _mm256_min_epu8(vlo, v);
+      vhi = _mm256_max_epu8(vhi, v);
+    }
+    __m128i l = fold(vlo, true), h = fold(vhi, false);
+    l = _mm_min_epu8(l, _mm_srli_si128(l, 8));
+    h = _mm_max_epu8(h, _mm_srli_si128(h, 8));
+    l = _mm_min_epu8(l, _mm_srli_si128(l, 4));
+    h = _mm_max_epu8(h, _mm_srli_si128(h, 4));
+    l = _mm_min_epu8(l, _mm_srli_si128(l, 2));
+    h = _mm_max_epu8(h, _mm_srli_si128(h, 2));
+    l = _mm_min_epu8(l, _mm_srli_si128(l, 1));
+    h = _mm_max_epu8(h, _mm_srli_si128(h, 1));
+    lo = static_cast<uint8_t>(_mm_cvtsi128_si32(l));
+    hi = static_cast<uint8_t>(_mm_cvtsi128_si32(h));
+  }
+  // The two 16-byte halves of v combined by minimum (or maximum).
+  [[gnu::target("avx2")]] static __m128i fold(__m256i v, bool minimum) {
+    const __m128i a = _mm256_castsi256_si128(v), b = _mm256_extracti128_si256(v, 1);
+    return minimum ? _mm_min_epu8(a, b) : _mm_max_epu8(a, b);
+  }
+};
+#endif
 
 // A whole record inside [p, end), the common case, in one pass over its bytes: header and
 // sequence are split and range-checked together, and the quality line ends where the
@@ -165,11 +235,12 @@ inline const char* scan_line(const char* p, const char* end, uint8_t lo, uint8_t
 // '\n' or '\r' hides inside). Anything unusual (a record cut by the buffer's end, '\r' or
 // '\t', a length mismatch, bytes outside printable ascii) returns false, and split_lines()
 // and check_bytes() take the record the general way, down to the precise error.
-bool FastqParser::split_predicted(const char* p, const char* end, const char*& next, RecordLines& r) {
+template <class Lanes, class Lines>
+[[gnu::always_inline]] inline bool split_record(const char* p, const char* end, const char*& next, Lines& r) {
   static constexpr uint8_t kLowest[3] = {32, 33, 32};  // header, sequence, '+' line
   for (int i = 0; i < 3; ++i) {
     bool in_range;
-    const char* nl = scan_line(p, end, kLowest[i], 126, in_range);
+    const char* nl = Lanes::scan_line(p, end, kLowest[i], 126, in_range);
     if (!nl || !in_range) return false;
     r.line[i] = p;
     r.len[i] = static_cast<std::size_t>(nl - p);
@@ -178,7 +249,7 @@ bool FastqParser::split_predicted(const char* p, const char* end, const char*& n
   const std::size_t n = r.len[1];
   if (static_cast<std::size_t>(end - p) <= n || p[n] != '\n') return false;
   uint8_t lo = 255, hi = 0;
-  if (n) byte_range(p, n, lo, hi);
+  if (n) Lanes::byte_range(p, n, lo, hi);
   if (lo <= '\r') return false;
   r.line[3] = p;
   r.len[3] = n;
@@ -188,6 +259,26 @@ bool FastqParser::split_predicted(const char* p, const char* end, const char*& n
   r.qual_hi = hi;
   next = p + n + 1;
   return true;
+}
+
+#if defined(FQPIPE_PARSER_AVX2)
+template <class Lines>
+[[gnu::target("avx2")]] bool split_record_avx2(const char* p, const char* end, const char*& next, Lines& r) {
+  return split_record<Lanes32>(p, end, next, r);
+}
+const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
+}  // namespace
+
+bool FastqParser::split_predicted(const char* p, const char* end, const char*& next, RecordLines& r) {
+#if defined(FQPIPE_PARSER_AVX2)
+  if (kHaveAvx2) return split_record_avx2(p, end, next, r);
+#endif
+  return split_record<Lanes16>(p, end, next, r);
 }
 
 namespace {
