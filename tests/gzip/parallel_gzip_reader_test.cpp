@@ -302,6 +302,65 @@ TEST(ParallelGzipZlibEquality, zlib_full_flush_every_64k) {
                       "zlib Z_FULL_FLUSH every 64 KiB");
 }
 
+// A gzip member around zlib's raw DEFLATE of `text` (windowBits -`window_bits`, `mem_level`,
+// `strategy`), its header carrying every optional field (FEXTRA with two subfields, FNAME,
+// FCOMMENT, FHCRC) when `all_fields`.
+std::string raw_member(std::string_view text, int level, int strategy, int window_bits, int mem_level,
+                       bool all_fields) {
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, -window_bits, mem_level, strategy) != Z_OK)
+    throw std::runtime_error("deflateInit2");
+  std::string body(deflateBound(&zs, text.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(body.data());
+  zs.avail_out = static_cast<uInt>(body.size());
+  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate");
+  body.resize(body.size() - zs.avail_out);
+  deflateEnd(&zs);
+  std::string h = {'\x1f', '\x8b', 8, static_cast<char>(all_fields ? 0x1e : 0), 0, 0, 0, 0, 0, 3};
+  if (all_fields) {
+    const std::string extra = std::string("AB\x02\x00xyCD\x00\x00", 10);  // two subfields, one empty
+    h += static_cast<char>(extra.size());
+    h += '\0';
+    h += extra;
+    h += std::string("name.fq") + '\0' + std::string("a comment") + '\0';
+    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(h.data()), static_cast<uInt>(h.size()));
+    h += static_cast<char>(crc & 0xff);
+    h += static_cast<char>((crc >> 8) & 0xff);
+  }
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size()));
+  std::string trailer;
+  for (const uLong v : {crc, static_cast<uLong>(text.size())})
+    for (int i = 0; i < 4; ++i) trailer += static_cast<char>((v >> (8 * i)) & 0xff);
+  return h + body + trailer;
+}
+
+TEST(ParallelGzipZlibEquality, encoder_settings_outside_the_common_levels) {
+  // Hazards: Huffman-only output (no match: a speculative chunk's window never matters) and
+  // RLE (distance 1 only); a 512-byte window (windowBits 9) and memLevel 1 (blocks of a few
+  // hundred symbols: a boundary every few hundred bytes); level 0 (stored blocks only); pigz
+  // -11 (zopfli's block splitting); --rsyncable (gzip and pigz: flushes at content-defined
+  // places); and members whose headers carry every optional field, in the middle of a stream.
+  TempDir dir;
+  const std::string text = fastq_text(600 * kKiB, 21);
+  const std::vector<std::size_t> chunks = {1 * kKiB, 32 * kKiB, 128 * kKiB};
+  const std::vector<unsigned> threads = {2, 3};
+  expect_matches_zlib(zlib_gzip(text, 6, Z_HUFFMAN_ONLY), "zlib Z_HUFFMAN_ONLY", chunks, threads);
+  expect_matches_zlib(zlib_gzip(text, 6, Z_RLE), "zlib Z_RLE", chunks, threads);
+  expect_matches_zlib(raw_member(text, 9, Z_DEFAULT_STRATEGY, 9, 1, false), "windowBits 9, memLevel 1", chunks, threads);
+  expect_matches_zlib(zlib_gzip(text, 0), "zlib level 0", chunks, threads);
+  expect_matches_zlib(compress(dir, "gzip", "--rsyncable -6", text), "gzip --rsyncable", chunks, threads);
+  if (have_tool("pigz")) {
+    expect_matches_zlib(compress(dir, "pigz", "-11", fastq_text(200 * kKiB, 22)), "pigz -11", chunks, threads);
+    expect_matches_zlib(compress(dir, "pigz", "--rsyncable -6 -b 64", text), "pigz --rsyncable", chunks, threads);
+  }
+  const std::string members = raw_member(text, 6, Z_DEFAULT_STRATEGY, 15, 8, true) + gzip_member("") +
+                              raw_member(fastq_text(300 * kKiB, 23), 1, Z_DEFAULT_STRATEGY, 15, 8, true) +
+                              raw_member("", 6, Z_DEFAULT_STRATEGY, 15, 8, true);
+  expect_matches_zlib(members, "members with FEXTRA, FNAME, FCOMMENT and FHCRC", chunks, threads);
+}
+
 TEST(ParallelGzipZlibEquality, fixed_huffman_blocks_only) {
   // Hazard: fixed-Huffman blocks are invisible to the block finder; no speculative chunk can
   // start in them, the front must carry the whole stream.
