@@ -185,6 +185,10 @@ DeflateStatus DeflateDecoder::decode_blocks(State& st) {
   for (;;) {
     const uint64_t here = st.in.position();
     if (here >= st.limits.stop_bit) break;
+    if (st.limits.cancel && st.limits.cancel->load(std::memory_order_relaxed)) {
+      status = DeflateStatus::cancelled;
+      break;
+    }
     out.blocks.push_back({here, st.output_size()});
     st.in.refill();
     const auto header = static_cast<unsigned>(st.in.peek(3));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -72,6 +73,9 @@ struct DecodeLimits {
   uint64_t stop_bit = std::numeric_limits<uint64_t>::max();
   // Fail with output_limit_exceeded past this many output bytes (false block starts can expand).
   uint64_t max_output = std::numeric_limits<uint64_t>::max();
+  // Checked before every block: once another thread sets it, decoding stops with `cancelled`
+  // (a speculative chunk the front no longer wants).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Not thread-safe; use one per thread (tables ~30 KiB).

@@ -22,6 +22,7 @@ enum class [[nodiscard]] DeflateStatus : uint8_t {
   invalid_distance_symbol,         // symbol 30/31, or no distance code is defined
   distance_beyond_history,         // reference before the window (or 32 KiB before the chunk)
   output_limit_exceeded,           // the caller's output cap was reached
+  cancelled,                       // the caller's cancel flag was set (DecodeLimits::cancel)
 };
 
 constexpr std::string_view to_string(DeflateStatus s) {
@@ -40,6 +41,7 @@ constexpr std::string_view to_string(DeflateStatus s) {
     case DeflateStatus::invalid_distance_symbol: return "invalid distance symbol";
     case DeflateStatus::distance_beyond_history: return "distance reaches before the available history";
     case DeflateStatus::output_limit_exceeded: return "decoded output exceeds the limit";
+    case DeflateStatus::cancelled: return "decoding cancelled";
   }
   return "unknown deflate status";
 }

@@ -28,6 +28,7 @@ struct ParallelGzipCounters {
   uint64_t front_chunks = 0;    ///< chunks the front decoded itself (known window)
   uint64_t adopted_chunks = 0;  ///< speculative chunks whose start matched the front's end bit
   uint64_t wasted_chunks = 0;   ///< speculative chunks thrown away (false start, or overtaken)
+  uint64_t cancelled_chunks = 0;  ///< of those, stopped unfinished: the front was faster itself
 };
 
 /// The scheme of DESIGN.md §3. The compressed file is cut into guesses every `chunk_bytes`; a

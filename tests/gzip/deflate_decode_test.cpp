@@ -2,6 +2,7 @@
 // bit, for every block type and zlib setting. A miss here means wrong bytes for any gzip input (issue 3).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 
 #include "gzip/deflate_decoder.hpp"
@@ -140,6 +141,29 @@ TEST(DeflateDecode, output_cap_is_enforced_exactly) {
             DeflateStatus::output_limit_exceeded);
   EXPECT_EQ(decoder.decode_unknown_window(comp, 0, {.max_output = 1000}, chunk),
             DeflateStatus::output_limit_exceeded);
+}
+
+// Cancellation (the parallel reader abandons a speculative chunk the front overtook): a set
+// flag stops decoding at the next block start with `cancelled`; a flag never set changes
+// nothing. (The reader side, a chunk cancelled mid-way, is covered by the end-to-end runs.)
+TEST(DeflateDecode, cancel_flag_stops_at_the_next_block_start) {
+  const auto data = testing::fastq_like(300'000);
+  const auto comp = testing::zlib_deflate_raw(data, {.level = 6, .mem_level = 1});  // many small blocks
+  DeflateDecoder decoder;
+  DeflateChunk chunk;
+  std::atomic<bool> cancel{false};
+  ASSERT_EQ(decoder.decode_unknown_window(comp, 0, {.cancel = &cancel}, chunk), DeflateStatus::ok);
+  EXPECT_EQ(joined(chunk), data);
+  ASSERT_GT(chunk.blocks.size(), 10u);
+  cancel = true;
+  for (const bool known : {false, true}) {
+    const DeflateStatus s = known ? decoder.decode_known_window(comp, 0, {}, {.cancel = &cancel}, chunk)
+                                  : decoder.decode_unknown_window(comp, 0, {.cancel = &cancel}, chunk);
+    EXPECT_EQ(s, DeflateStatus::cancelled);
+    EXPECT_EQ(chunk.decoded_size(), 0u);
+    EXPECT_EQ(chunk.end_bit, 0u);
+    EXPECT_TRUE(chunk.blocks.empty());
+  }
 }
 
 }  // namespace
