@@ -147,8 +147,9 @@ void ParallelGzipReader::speculate_loop() {
 #if defined(__linux__)
   // Speculative decoding is optional work: when cores are short, the front, the parser and the
   // consumers should get them first (Linux gives each thread its own nice value). Measured on
-  // 2 cores, reads_1.fastq.gz, `stats -t 2`: 0.688 -> 0.681 s (nice +5), medians of 9; with
-  // the front no longer waiting on starved chunks (adopt), 0.765 -> 0.68 s in all.
+  // 2 cores, reads_1.fastq.gz, `stats -t 2`, interleaved medians: nice +5 0.712 -> 0.680 s (7
+  // rounds) and 0.688 -> 0.681 s (9 rounds, nice +3..+19 all within 1 % of it); together with
+  // adopt() no longer waiting on starved chunks, 0.765 -> 0.680 s.
   const auto tid = static_cast<id_t>(gettid());
   errno = 0;
   const int nice = getpriority(PRIO_PROCESS, tid);
