@@ -29,6 +29,24 @@ inline Bytes16 load16(const char* p) {
   return v;
 }
 
+// The smallest lane of vlo and the largest of vhi: a 4-step halving reduction.
+inline void fold_range(Bytes16 vlo, Bytes16 vhi, uint8_t& lo, uint8_t& hi) {
+  auto fold = [&](Bytes16 slo, Bytes16 shi) {
+    vlo = slo < vlo ? slo : vlo;
+    vhi = shi > vhi ? shi : vhi;
+  };
+  fold(__builtin_shufflevector(vlo, vlo, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7),
+       __builtin_shufflevector(vhi, vhi, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  fold(__builtin_shufflevector(vlo, vlo, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3),
+       __builtin_shufflevector(vhi, vhi, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+  fold(__builtin_shufflevector(vlo, vlo, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1),
+       __builtin_shufflevector(vhi, vhi, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1));
+  fold(__builtin_shufflevector(vlo, vlo, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0),
+       __builtin_shufflevector(vhi, vhi, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0));
+  lo = vlo[0];
+  hi = vhi[0];
+}
+
 // Smallest and largest byte of a line. GCC vector types (SSE2 here, NEON elsewhere): 16 bytes
 // a step, the tail as one overlapping load, then a 4-step halving reduction. Lines of 150 bytes
 // cost ~40 instructions, against ~3x that for the auto-vectorised scalar loop with its epilogue.
@@ -50,20 +68,7 @@ inline void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
     vlo = v < vlo ? v : vlo;
     vhi = v > vhi ? v : vhi;
   }
-  auto fold = [&](Bytes16 slo, Bytes16 shi) {
-    vlo = slo < vlo ? slo : vlo;
-    vhi = shi > vhi ? shi : vhi;
-  };
-  fold(__builtin_shufflevector(vlo, vlo, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7),
-       __builtin_shufflevector(vhi, vhi, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
-  fold(__builtin_shufflevector(vlo, vlo, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3),
-       __builtin_shufflevector(vhi, vhi, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
-  fold(__builtin_shufflevector(vlo, vlo, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1),
-       __builtin_shufflevector(vhi, vhi, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1));
-  fold(__builtin_shufflevector(vlo, vlo, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0),
-       __builtin_shufflevector(vhi, vhi, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0));
-  lo = vlo[0];
-  hi = vhi[0];
+  fold_range(vlo, vhi, lo, hi);
 }
 
 std::string show_byte(uint8_t b) {
@@ -210,17 +215,7 @@ struct Lanes32 {
       vlo = _mm256_min_epu8(vlo, v);
       vhi = _mm256_max_epu8(vhi, v);
     }
-    __m128i l = fold(vlo, true), h = fold(vhi, false);
-    l = _mm_min_epu8(l, _mm_srli_si128(l, 8));
-    h = _mm_max_epu8(h, _mm_srli_si128(h, 8));
-    l = _mm_min_epu8(l, _mm_srli_si128(l, 4));
-    h = _mm_max_epu8(h, _mm_srli_si128(h, 4));
-    l = _mm_min_epu8(l, _mm_srli_si128(l, 2));
-    h = _mm_max_epu8(h, _mm_srli_si128(h, 2));
-    l = _mm_min_epu8(l, _mm_srli_si128(l, 1));
-    h = _mm_max_epu8(h, _mm_srli_si128(h, 1));
-    lo = static_cast<uint8_t>(_mm_cvtsi128_si32(l));
-    hi = static_cast<uint8_t>(_mm_cvtsi128_si32(h));
+    fold_range(reinterpret_cast<Bytes16>(fold(vlo, true)), reinterpret_cast<Bytes16>(fold(vhi, false)), lo, hi);
   }
   // The two 16-byte halves of v combined by minimum (or maximum).
   [[gnu::target("avx2")]] static __m128i fold(__m256i v, bool minimum) {

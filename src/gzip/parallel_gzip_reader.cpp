@@ -29,6 +29,13 @@ struct ParallelGzipReader::Slot {
   std::unique_ptr<DeflateChunk> chunk;  // set once done and a start was found and decoded
   std::chrono::steady_clock::time_point began;  // when its thread took it
   std::atomic<bool> cancel{false};      // abandoned while working: its decoder stops early
+
+  // No longer wanted while its thread works on it: that thread stops at its next block and
+  // drops it.
+  void abandon() {
+    state = State::abandoned;
+    cancel.store(true, std::memory_order_relaxed);
+  }
 };
 
 struct ParallelGzipReader::OutputItem {
@@ -252,8 +259,7 @@ void ParallelGzipReader::advance_front(uint64_t g) {
   for (auto it = slots_.begin(); it != slots_.end() && it->first <= g;) {
     Slot& slot = *it->second;
     if (slot.state == Slot::State::working) {
-      slot.state = Slot::State::abandoned;  // its thread drops it when done
-      slot.cancel.store(true, std::memory_order_relaxed);
+      slot.abandon();
       ++it;
       continue;
     }
@@ -303,8 +309,7 @@ bool ParallelGzipReader::adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<Def
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot->began).count();
     const double remaining = bits * speculative_time_.per_bit() - elapsed;
     if (remaining > bits * front_time_.per_bit()) {
-      slot->state = Slot::State::abandoned;  // its thread drops it when it notices
-      slot->cancel.store(true, std::memory_order_relaxed);
+      slot->abandon();
       ++counters_.cancelled_chunks;
       return false;
     }

@@ -19,11 +19,12 @@ struct ZlibSettings {
   int mem_level = 8;           // 1 makes blocks of ~128 symbols: many boundaries
   size_t flush_every = 0;      // input bytes between flushes; 0 = never
   int flush = Z_SYNC_FLUSH;    // Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_PARTIAL_FLUSH or Z_BLOCK
+  int window_bits = 15;        // 9..15: distances reach at most 2^window_bits back
 };
 
 inline std::vector<uint8_t> zlib_deflate_raw(std::span<const uint8_t> input, ZlibSettings s = {}) {
   z_stream z{};
-  if (deflateInit2(&z, s.level, Z_DEFLATED, -15, s.mem_level, s.strategy) != Z_OK) {
+  if (deflateInit2(&z, s.level, Z_DEFLATED, -s.window_bits, s.mem_level, s.strategy) != Z_OK) {
     throw std::runtime_error("deflateInit2 failed");
   }
   std::vector<uint8_t> out(deflateBound(&z, input.size()) + 64 + (s.flush_every ? input.size() / s.flush_every * 16 : 0));

@@ -307,17 +307,10 @@ TEST(ParallelGzipZlibEquality, zlib_full_flush_every_64k) {
 // FCOMMENT, FHCRC) when `all_fields`.
 std::string raw_member(std::string_view text, int level, int strategy, int window_bits, int mem_level,
                        bool all_fields) {
-  z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, -window_bits, mem_level, strategy) != Z_OK)
-    throw std::runtime_error("deflateInit2");
-  std::string body(deflateBound(&zs, text.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(body.data());
-  zs.avail_out = static_cast<uInt>(body.size());
-  if (deflate(&zs, Z_FINISH) != Z_STREAM_END) throw std::runtime_error("deflate");
-  body.resize(body.size() - zs.avail_out);
-  deflateEnd(&zs);
+  const std::vector<uint8_t> deflated = gzip::testing::zlib_deflate_raw(
+      {reinterpret_cast<const uint8_t*>(text.data()), text.size()},
+      {.level = level, .strategy = strategy, .mem_level = mem_level, .window_bits = window_bits});
+  const std::string body(deflated.begin(), deflated.end());
   std::string h = {'\x1f', '\x8b', 8, static_cast<char>(all_fields ? 0x1e : 0), 0, 0, 0, 0, 0, 3};
   if (all_fields) {
     const std::string extra = std::string("AB\x02\x00xyCD\x00\x00", 10);  // two subfields, one empty
