@@ -1,16 +1,21 @@
-// interrupt.cpp - RemoveOnInterrupt: a fixed table of paths that the signal handler unlinks.
-// The handler may run on any thread at any moment, so it touches nothing but the table, only
-// through lock-free atomics and unlink/signal/raise, which are async-signal-safe (POSIX
-// signal-safety(7)); it never allocates, locks or calls into stdio.
+// interrupt.cpp - RemoveOnInterrupt: a fixed table of paths, and the watcher thread that
+// unlinks them when SIGINT, SIGTERM or SIGHUP comes, then lets the signal end the process.
+//
+// The signals are blocked in every thread and taken synchronously by sigwait(2) in the watcher,
+// not by an asynchronous handler: a handler runs on whichever thread the kernel picks, and under
+// ThreadSanitizer (which defers a signal until that thread reaches one of its interceptors) a
+// thread parked in the wrong place once held SIGTERM for 20 s. The watcher still touches the
+// table only through lock-free atomics, since arm() and release() run on other threads.
 #include "cli/interrupt.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <cstring>
-#include <mutex>
+#include <thread>
 
 namespace fqpipe::cli {
 namespace {
@@ -19,7 +24,7 @@ constexpr std::size_t kSlots = 64;
 constexpr std::size_t kPathBytes = 4096;  // PATH_MAX on Linux, terminating zero included
 
 // A slot's life, one way only: free -> filling (arm() copies the path) -> armed -> spent.
-// A slot is never reused, so once the handler sees `armed` the path beside it is complete
+// A slot is never reused, so once the watcher sees `armed` the path beside it is complete
 // (release/acquire on `state`) and stays unchanged for the rest of the process.
 enum SlotState : int { kFree, kFilling, kArmed, kSpent };
 
@@ -27,41 +32,48 @@ struct Slot {
   std::atomic<int> state{kFree};
   char path[kPathBytes];
 };
-static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
 
 std::array<Slot, kSlots> g_slots;
-std::once_flag g_install_once;
 
 constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
 
-extern "C" void on_interrupt(int sig) {
+[[noreturn]] void die_of(int sig) {
   for (Slot& s : g_slots)
     if (s.state.load(std::memory_order_acquire) == kArmed) ::unlink(s.path);
-  // The signal is blocked while its handler runs, so the raised one waits until we return and
-  // then takes the default action: the process ends as killed by `sig`.
+  // Default action, then unblocked for this thread only: raise() sends the signal to this
+  // thread, which the default action turns into the death of the whole process.
   ::signal(sig, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, sig);
+  ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
   ::raise(sig);
-}
-
-void install_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  for (int sig : kSignals) sigaddset(&action.sa_mask, sig);  // one handler at a time per thread
-  action.sa_flags = SA_RESTART;
-  for (int sig : kSignals) {
-    struct sigaction old {};
-    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-    ::sigaction(sig, &action, nullptr);
-  }
+  ::_exit(128 + sig);  // not reached: the default action of all three ends the process
 }
 
 }  // namespace
 
+void watch_interrupts() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : kSignals) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;  // nohup
+    sigaddset(&set, sig);
+  }
+  // Every thread started from here on inherits the mask, the watcher included.
+  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;
+  std::thread([set] {
+    for (;;) {
+      int sig = 0;
+      if (::sigwait(&set, &sig) == 0) die_of(sig);
+    }
+  }).detach();
+}
+
 bool RemoveOnInterrupt::arm(const std::string& path) {
   release();
   if (path.size() >= kPathBytes) return false;
-  std::call_once(g_install_once, install_handlers);
   for (std::size_t i = 0; i < kSlots; ++i) {
     int expected = kFree;
     if (!g_slots[i].state.compare_exchange_strong(expected, kFilling, std::memory_order_acq_rel))

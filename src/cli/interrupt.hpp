@@ -6,22 +6,27 @@
 // that never poll (a read(2) on a pipe that may not deliver for minutes, ISA-L inflating a
 // chunk, a queue wait), and nothing of a run is worth saving, so a cooperative stop would only
 // be slower and could hang. Dying of the signal stops every thread at once; the one thing to
-// undo is a temporary file, and unlink(2) is async-signal-safe, so the handler does it itself.
+// undo is a temporary file, which the watcher thread unlinks first.
 #pragma once
 
 #include <string>
 
 namespace fqpipe::cli {
 
-/// Removes one file if the process is interrupted (SIGINT, SIGTERM or SIGHUP) while armed.
-/// The first arm() installs the handlers, except for a signal the parent has ignored (nohup,
-/// a background job), which stays ignored. The handler removes every armed file, restores the
-/// signal's default action and raises it again, so the exit status is 128 + the signal.
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and in every thread it starts later,
+/// and starts the watcher thread that waits for them: on one, it removes every armed file,
+/// restores the signal's default action and raises it again, so the process dies of it (exit
+/// status 128 + N) with no thread running on. A signal the parent ignored (nohup, a background
+/// job) stays ignored. Call once, at the start of main, before any other thread exists.
+void watch_interrupts();
+
+/// Removes one file if the process is interrupted (SIGINT, SIGTERM or SIGHUP) while armed,
+/// once watch_interrupts() runs.
 ///
 /// Arm before the file is created and release() only after it is renamed or removed: an
 /// interrupt in between then unlinks a name that no longer exists, which is harmless, where
 /// the other order could leave the file behind. At most 64 files are ever armed in one process
-/// (each arm() takes a slot for good, so the handler never reads a path being rewritten); past
+/// (each arm() takes a slot for good, so the watcher never reads a path being rewritten); past
 /// that, or for a path of 4096 bytes or more, arm() returns false and the file is not guarded.
 /// arm() and release() may be called from any thread; one object is used by one thread.
 class RemoveOnInterrupt {
@@ -38,7 +43,7 @@ class RemoveOnInterrupt {
   void release() noexcept;
 
  private:
-  int slot_ = -1;  // index into the handler's table, -1 when not armed
+  int slot_ = -1;  // index into the watcher's table, -1 when not armed
 };
 
 }  // namespace fqpipe::cli

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
 #include "cli/output.hpp"
 #include "fqpipe/error.hpp"
 
@@ -65,6 +66,7 @@ void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fqpipe::cli::watch_interrupts();  // first: every thread of the run inherits its signal mask
   CLI::App app{"fqpipe: read FASTQ (plain, gzip, BGZF) at the speed of the hardware"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "fqpipe 0.1.0");
