@@ -1,5 +1,6 @@
-// Block finder: a 13-bit table rejects ~89 % of bit offsets, a Kraft sum over the code-length
-// code (5 table lookups) most of the rest, and read_dynamic_header judges the few that remain.
+// Block finder: a bit-parallel test of the 13 header bits rejects ~89 % of bit offsets (64 at a
+// time), a Kraft sum over the code-length code (5 table lookups) most of the rest, and
+// read_dynamic_header judges the few that remain.
 #include "gzip/block_finder.hpp"
 
 #include <algorithm>
@@ -10,15 +11,20 @@
 namespace fqpipe::gzip {
 namespace {
 
-constexpr unsigned header_table_bits = 13;  // BFINAL, BTYPE, HLIT, HDIST
+// Bit k of the result is set when the 13 bits at offset k of `w` could start a non-final
+// dynamic block: BFINAL = 0, BTYPE = 2 (bit 1 = 0, bit 2 = 1), HLIT <= 29 and HDIST <= 29 (30
+// and 31 are invalid, RFC 1951 §3.2.7: the four high bits of the 5-bit field not all ones).
+// Valid for the offsets whose 13 bits lie inside w. One table lookup per offset cost twice as much.
+constexpr uint64_t plausible_headers(uint64_t w) {
+  const uint64_t btype_dynamic = ~w & ~(w >> 1) & (w >> 2);
+  const uint64_t hlit_too_big = (w >> 4) & (w >> 5) & (w >> 6) & (w >> 7);
+  const uint64_t hdist_too_big = (w >> 9) & (w >> 10) & (w >> 11) & (w >> 12);
+  return btype_dynamic & ~hlit_too_big & ~hdist_too_big;
+}
 
-// header_plausible[i]: the 13 bits i could start a non-final dynamic block: BFINAL = 0, BTYPE = 2
-// (bits 1..2 = 0,1), HLIT <= 29 and HDIST <= 29 (more codes are invalid, RFC 1951 §3.2.7).
-constexpr std::array<uint8_t, 1u << header_table_bits> header_plausible = [] {
-  std::array<uint8_t, 1u << header_table_bits> t{};
-  for (unsigned i = 0; i < t.size(); ++i) t[i] = (i & 7) == 4 && ((i >> 3) & 31) <= 29 && ((i >> 8) & 31) <= 29;
-  return t;
-}();
+// Offsets plausible_headers() judges per load: load_bits() gives >= 57 valid bits, and the
+// last offset needs its 13.
+constexpr unsigned offsets_per_load = 57 - 12;
 
 // Kraft sum (scaled by 2^7) of four 3-bit code-length-code lengths.
 constexpr std::array<uint16_t, 4096> kraft_of_four = [] {
@@ -100,29 +106,26 @@ bool BlockFinder::confirm_by_decoding(uint64_t comp_bit) {
   }
 }
 
-// Scan loop phases, per input byte: one unaligned 64-bit load, then for each of its 8 bit
-// offsets a lookup in header_plausible (rarely true); survivors face the Kraft test, then the full
-// header check, then (optionally) a trial decode.
+// Scan loop phases: one unaligned 64-bit load judges offsets_per_load offsets at once
+// (plausible_headers); each survivor faces the Kraft test, then the full header check. No trial
+// decode: no offset of 4.3 G in random bytes passed the full check, and the caller decodes from
+// the candidate anyway, so decoding its first two blocks here too only doubled the cost of a
+// find (reads_1.fastq.gz, a guess every MiB: 0.82 -> 0.42 ms).
 std::optional<uint64_t> BlockFinder::find_dynamic(uint64_t from_bit, uint64_t until_bit) {
   until_bit = std::min(until_bit, uint64_t{comp_.size()} * 8);
   if (from_bit >= until_bit) return std::nullopt;
   counts_.offsets_scanned += until_bit - from_bit;
-  const uint64_t last_byte = (until_bit - 1) / 8;
-  for (uint64_t byte = from_bit / 8; byte <= last_byte; ++byte) {
-    const uint64_t word = load_bits(byte * 8);
-    for (unsigned shift = 0; shift < 8; ++shift) {
-      if (!header_plausible[(word >> shift) & ((1u << header_table_bits) - 1)]) [[likely]] continue;
-      const uint64_t bit = byte * 8 + shift;
-      if (bit < from_bit || bit >= until_bit) continue;
+  for (uint64_t base = from_bit; base < until_bit; base += offsets_per_load) {
+    uint64_t plausible = plausible_headers(load_bits(base)) & BitReader::low_mask(offsets_per_load);
+    if (until_bit - base < offsets_per_load) plausible &= BitReader::low_mask(static_cast<unsigned>(until_bit - base));
+    while (plausible != 0) {
+      const uint64_t bit = base + static_cast<unsigned>(std::countr_zero(plausible));
+      plausible &= plausible - 1;
       ++counts_.passed_header_table;
       if (!code_length_code_complete(bit)) continue;
       ++counts_.passed_code_length_code;
       if (!dynamic_header_valid(bit)) continue;
       ++counts_.passed_dynamic_header;
-      if (confirm_ && !confirmed(bit)) {
-        ++counts_.rejected_by_decoding;
-        continue;
-      }
       return bit;
     }
   }
