@@ -101,6 +101,11 @@ class DeflateDecoder {
   template <typename T, bool NearEnd>
   Progress decode_symbols(State& st, T* out, size_t& pos, size_t pos_limit, const LiteralLengthTable& litlen,
                           const DistanceTable& dist);
+  // decode_symbols<T, false> built for BMI2 + AVX2 where the build allows it (deflate_decoder.cpp),
+  // else the same code.
+  template <typename T>
+  Progress decode_symbols_bmi2(State& st, T* out, size_t& pos, size_t pos_limit, const LiteralLengthTable& litlen,
+                               const DistanceTable& dist);
 
   LiteralLengthTable litlen_;
   DistanceTable dist_;

@@ -28,8 +28,11 @@ HuffmanStatus check_code_lengths(std::span<const uint8_t> lengths, CodeRules rul
 // Table entry layout (uint32_t). Every decode is `e = primary[bits & mask]`, one more lookup when
 // e is a subtable pointer, then the flags below.
 namespace huffman_entry {
-inline constexpr uint32_t total_bits_mask = 0x1F;   // bits to consume: code length + extra bits
-inline constexpr uint32_t literal = 1u << 5;        // payload byte 0 (bits 16..23) is a literal
+// Bits to consume: code length + extra bits (<= 28, so bit 5 is always zero). Six bits wide on
+// purpose: a 64-bit shift by the whole entry then shifts by exactly this, so x86's shrx (which
+// takes its count modulo 64) needs no AND on the decoder's critical path.
+inline constexpr uint32_t total_bits_mask = 0x3F;
+inline constexpr uint32_t literal = 1u << 15;       // payload byte 0 (bits 16..23) is a literal
 inline constexpr uint32_t two_literals = 1u << 6;   // with literal: bits 24..31 are a second literal
 inline constexpr uint32_t exceptional = 1u << 7;    // end of block, invalid code or subtable pointer
 inline constexpr unsigned code_length_shift = 8;    // bits 8..11: code length without extra bits
