@@ -4,9 +4,15 @@
 #   bench/compare.sh FILE [FILE...]
 #
 # For each file: detect plain / gzip / BGZF from the magic bytes, run every command once as a
-# warm-up (which also fills the page cache), then RUNS times; report the median wall time, the
-# throughput in MB/s (10^6 bytes) of *decompressed* FASTQ, the speed ratio against the first
-# command of the list (the baseline; > 1 means faster than it) and the peak RSS.
+# warm-up (which also fills the page cache), then RUNS rounds in which every command runs once
+# (interleaved, so a baseline and its rivals meet the same machine: on a shared VM the speed
+# drifts from minute to minute); report the median wall time, the throughput in MB/s (10^6
+# bytes) of *decompressed* FASTQ, the speed ratio against the first command of the list (the
+# baseline; > 1 means faster than it) and the peak RSS.
+#
+# Each round also times a CPU-bound bash loop alone and two copies at once: "cores" in the
+# file's header line is the median of 2 x alone / pair, the cores the machine really gave a
+# two-thread job while these rows were measured (2.0 on two idle cores; less when the host is busy).
 #
 # Peak RSS is GNU time's %M: the largest single process of the command, not the sum over a
 # pipeline. Wall time is measured in bash ($EPOCHREALTIME) around `time ... bash -c CMD`, so each
@@ -149,6 +155,22 @@ run_once() {
 
 table_row() { printf '%-28s %10s %10s %8s %10s\n' "$@"; }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# available_cores: 2 x (one CPU-bound bash loop alone) / (two at once), to two decimals.
+spin() { local i=0; while ((i < 300000)); do ((i++)); done; }
+available_cores() {
+  local t0 t1 t2
+  t0=$EPOCHREALTIME
+  spin
+  t1=$EPOCHREALTIME
+  spin &
+  spin
+  wait
+  t2=$EPOCHREALTIME
+  awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.2f\n", 2 * (b - a) / (c - b) }'
+}
+
 echo "# compare.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2> /dev/null | cut -d: -f2 | sed 's/^ //')"
 echo "# fqpipe: $FQPIPE ($(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet HEAD 2> /dev/null || echo '+dirty')), runs: $RUNS (+1 warm-up), median wall time"
 
@@ -164,10 +186,9 @@ for file in "$@"; do
     bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]:0:2}" "${MODE_CMDS[@]}") ;;
   esac
   bytes=$(decompressed_bytes "$file" "$fmt")
-  echo
-  echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed)"
-  table_row command median_s MB/s ratio rss_MiB
-  base_median=
+  # Which rows run: those whose tool exists and whose warm-up succeeds.
+  labels=() commands=()
+  skipped=()
   for i in "${!cmds[@]}"; do
     entry=${cmds[$i]}
     label=${entry%% :: *}
@@ -175,36 +196,54 @@ for file in "$@"; do
     if ((i > 0)) && [[ -n "$ONLY" ]] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
     miss=$(missing_tool "$cmd")
     if [[ -n "$miss" ]]; then
-      printf '%-28s skipped: %s not found\n' "$label" "$miss"
+      skipped+=("$(printf '%-28s skipped: %s not found' "$label" "$miss")")
       ((i == 0)) && echo "compare.sh: baseline '$label' skipped: ratios are against nothing" >&2
       continue
     fi
     # Warm-up (page cache, binaries); its failure ends this row.
     if ! run_once "$cmd" "$file" > /dev/null; then
-      printf '%-28s FAILED, stderr:\n' "$label"
-      sed 's/^/    /' "$TMP/err" | head -n 5
+      skipped+=("$(printf '%-28s FAILED, stderr:' "$label")" "$(sed 's/^/    /' "$TMP/err" | head -n 5)")
       continue
     fi
-    times=() peak=0 failed=0
-    for ((r = 1; r <= RUNS; r++)); do
-      if ! out=$(run_once "$cmd" "$file"); then failed=1; break; fi
+    labels+=("$label")
+    commands+=("$cmd")
+  done
+  declare -A times=() peak=() failed=()
+  cores=()
+  for ((r = 1; r <= RUNS; r++)); do
+    cores+=("$(available_cores)")
+    for j in "${!labels[@]}"; do
+      [[ -n "${failed[$j]:-}" ]] && continue
+      if ! out=$(run_once "${commands[$j]}" "$file"); then
+        failed[$j]=$(sed 's/^/    /' "$TMP/err" | head -n 5)
+        continue
+      fi
       read -r wall rss <<< "$out"
-      times+=("$wall")
-      [[ "$rss" != - ]] && ((rss > peak)) && peak=$rss
-      printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "$fmt" "$label" "$cmd" "$r" "$wall" "$rss" >> "$RUNS_TSV"
+      times[$j]+="$wall "
+      [[ "$rss" != - ]] && ((rss > ${peak[$j]:-0})) && peak[$j]=$rss
+      printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "$fmt" "${labels[$j]}" "${commands[$j]}" "$r" "$wall" "$rss" >> "$RUNS_TSV"
     done
-    if ((failed)); then
-      printf '%-28s FAILED, stderr:\n' "$label"
-      sed 's/^/    /' "$TMP/err" | head -n 5
+  done
+  echo
+  echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed; cores $(printf "%.2f" "$(median "${cores[@]}")"))"
+  table_row command median_s MB/s ratio rss_MiB
+  base_median=
+  for j in "${!labels[@]}"; do
+    label=${labels[$j]}
+    if [[ -n "${failed[$j]:-}" ]]; then
+      printf '%-28s FAILED, stderr:\n%s\n' "$label" "${failed[$j]}"
       continue
     fi
-    median=$(printf '%s\n' "${times[@]}" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-    [[ -z "$base_median" && $i == 0 ]] && base_median=$median
-    read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="$peak" -v t="$TIME_BIN" 'BEGIN {
+    # shellcheck disable=SC2086  # the times are space-separated numbers
+    median=$(median ${times[$j]})
+    [[ -z "$base_median" && $j == 0 && "$label" == "${cmds[0]%% :: *}" ]] && base_median=$median
+    read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="${peak[$j]:-0}" -v t="$TIME_BIN" 'BEGIN {
         printf "%.3f %.1f %s %s\n", m, b / 1e6 / m, (bm > 0 ? sprintf("%.2f", bm / m) : "-"), (t != "" ? sprintf("%.1f", p / 1024) : "-") }')
     table_row "$label" "$med_s" "$mbs" "$ratio" "$rss_mib"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$file" "$fmt" "$bytes" "$label" "$median" "$mbs" "$ratio" "$rss_mib" "$RUNS" >> "$SUMMARY_TSV"
   done
+  for line in "${skipped[@]}"; do echo "$line"; done
+  unset times peak failed
 done
 
 echo
