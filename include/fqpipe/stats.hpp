@@ -72,6 +72,8 @@ class FastqStats {
  private:
   void add_position_sums(const char* qual, std::size_t len);
   void flush_position_sums();
+  // Position i's sum of quality bytes: the flushed part and the pending 16-bit lane.
+  uint64_t position_byte_sum(std::size_t i) const { return pos_raw_sum_[i] + pos_acc16_[i]; }
 
   uint64_t reads_ = 0, bases_ = 0, min_length_ = UINT64_MAX, max_length_ = 0;
   uint64_t base_counts_[5] = {};           // A, C, G, T, N, either case
@@ -85,7 +87,9 @@ class FastqStats {
   std::map<uint64_t, uint64_t> long_lengths_;
   std::vector<uint64_t> pos_raw_sum_;      // per position: sum of quality *bytes*
   // Quality bytes are first added into 16-bit lanes (vectorises well) and flushed to
-  // pos_raw_sum_ before they could overflow: 126 * 520 < 65536.
+  // pos_raw_sum_ every 256 reads, before they could overflow (255 * 256 < 65536); readers add
+  // the pending lanes (position_byte_sum). Flushing after every batch cost a fifth as much as
+  // the adding itself on long reads (batches of ~80 reads, 50,000 positions).
   std::vector<uint16_t> pos_acc16_;
   unsigned acc16_reads_ = 0;
 };

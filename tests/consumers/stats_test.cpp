@@ -138,6 +138,35 @@ TEST(Stats, q20_q30_thresholds_exact) {
   EXPECT_EQ(s.quality_sum(QualitySchema::sanger), 19u + 20 + 28 + 30 + 93);
 }
 
+TEST(Stats, quality_counters_exact_for_every_byte_value) {
+  // Breaks when the vector compares of the quality kernel treat bytes as signed (128..255 below
+  // every threshold) or miss one end of a threshold, in the 32-byte loop or its scalar tail.
+  // The parser never lets such bytes through; a batch built through the library API can.
+  FastqBatch batch;
+  batch.clear(1);
+  std::string all;
+  for (int round = 0; round < 3; ++round)
+    for (int b = 0; b < 256; ++b) all += static_cast<char>((b * 7 + round) & 255);
+  uint64_t want_at_least[4] = {}, want_sum = 0;
+  for (std::size_t len : {all.size(), std::size_t{31}, std::size_t{45}}) {
+    const std::string qual = all.substr(0, len);
+    batch.append("r", std::string(len, 'A'), qual, 0);
+    for (const char c : qual) {
+      const auto b = static_cast<uint8_t>(c);
+      want_sum += b;
+      const uint8_t thresholds[4] = {53, 63, 84, 94};
+      for (int t = 0; t < 4; ++t) want_at_least[t] += b >= thresholds[t];
+    }
+  }
+  FastqStats s;
+  s.consume(batch);
+  const FastqStats::Counters c = s.counters();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(c.bytes_at_least[t], want_at_least[t]) << "threshold " << t;
+  EXPECT_EQ(c.quality_byte_sum, want_sum);
+  EXPECT_EQ(c.quality_lo, 0);
+  EXPECT_EQ(c.quality_hi, 255);
+}
+
 TEST(Stats, lowercase_and_other_bases) {
   // Breaks when lowercase (soft-masked) bases go to "other", or IUPAC codes to N.
   TempDir dir;
