@@ -56,18 +56,20 @@ constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
 void watch_interrupts() {
   sigset_t set;
   sigemptyset(&set);
+  bool any = false;
   for (int sig : kSignals) {
     struct sigaction old {};
     if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;  // nohup
     sigaddset(&set, sig);
+    any = true;
   }
+  if (!any) return;  // all three ignored: nothing to watch
   // Every thread started from here on inherits the mask, the watcher included.
   if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;
   std::thread([set] {
-    for (;;) {
-      int sig = 0;
-      if (::sigwait(&set, &sig) == 0) die_of(sig);
-    }
+    int sig = 0;
+    if (::sigwait(&set, &sig) == 0) die_of(sig);
+    // sigwait fails only for an invalid set; the signals then stay pending, as blocked ones do.
   }).detach();
 }
 
