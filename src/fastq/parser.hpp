@@ -57,6 +57,8 @@ class FastqParser {
 
   template <class Sink>
   void parse(Sink& sink);
+  template <class Sink>
+  void take_regular_records(Sink& sink);
   bool next_record(RecordLines& r);
   static bool split_predicted(const char* p, const char* end, const char*& next, RecordLines& r);
   bool complete_carry(RecordLines& r);
