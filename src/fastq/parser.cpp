@@ -231,8 +231,8 @@ struct Lanes32 {
 // '\n' or '\r' hides inside). Anything unusual (a record cut by the buffer's end, '\r' or
 // '\t', a length mismatch, bytes outside printable ascii) returns false, and split_lines()
 // and check_bytes() take the record the general way, down to the precise error.
-template <class Lanes, class Lines>
-[[gnu::always_inline]] inline bool split_record(const char* p, const char* end, const char*& next, Lines& r) {
+template <class Lanes>
+[[gnu::always_inline]] inline bool split_record(const char* p, const char* end, const char*& next, RecordLines& r) {
   static constexpr uint8_t kLowest[3] = {32, 33, 32};  // header, sequence, '+' line
   for (int i = 0; i < 3; ++i) {
     bool in_range;
@@ -258,8 +258,7 @@ template <class Lanes, class Lines>
 }
 
 #if defined(FQPIPE_PARSER_AVX2)
-template <class Lines>
-[[gnu::target("avx2")]] bool split_record_avx2(const char* p, const char* end, const char*& next, Lines& r) {
+[[gnu::target("avx2")]] bool split_record_avx2(const char* p, const char* end, const char*& next, RecordLines& r) {
   return split_record<Lanes32>(p, end, next, r);
 }
 const bool kHaveAvx2 = [] {
@@ -298,16 +297,13 @@ struct CountSink {
   }
 };
 
-// The lines split_record() fills for a run of regular records.
-struct RunLines {
-  const char* line[4];
-  std::size_t len[4];
-  std::size_t count;
-  bool fast;
-  uint8_t qual_lo, qual_hi;
-};
+// A '+' line that repeats a name other than the header's (a bare '+' repeats none).
+inline bool plus_names_another(const RecordLines& r) {
+  return r.len[2] > 1 && std::string_view(r.line[2] + 1, r.len[2] - 1) != std::string_view(r.line[0] + 1, r.len[0] - 1);
+}
 
-// What a run of regular records reads and advances: the parser's state, copied in and out.
+// What a run of regular records reads and advances: the parser's state, copied in and out, so
+// the loop keeps it in registers (as members, every store of the sink could alias them).
 struct RunState {
   const char* p;    // next record
   const char* end;  // end of the buffer
@@ -329,12 +325,10 @@ struct RunState {
 template <class Lanes, class Sink>
 [[gnu::always_inline]] inline void run_records(RunState& s, Sink& sink) {
   while (s.p < s.end && *s.p == '@' && !sink.full()) {
-    RunLines r;
+    RecordLines r;
     const char* next;
     if (!split_record<Lanes>(s.p, s.end, next, r)) return;
-    if (r.line[2][0] != '+' ||
-        (r.len[2] > 1 && std::string_view(r.line[2] + 1, r.len[2] - 1) != std::string_view(r.line[0] + 1, r.len[0] - 1)))
-      return;
+    if (r.line[2][0] != '+' || plus_names_another(r)) return;
     const auto size = static_cast<std::size_t>(next - s.p);
     if (size > s.max_record_bytes) return;
     if (r.len[3]) {
@@ -577,9 +571,7 @@ void FastqParser::validate(const RecordLines& r) {
       fail(r, 2, r.len[2] == 0 ? "expected '+' separator line, found an empty line"
                                : "expected '+' separator line, found " +
                                      show_byte(static_cast<uint8_t>(r.line[2][0])));
-    if (r.len[2] > 1 && std::string_view(r.line[2] + 1, r.len[2] - 1) !=
-                            std::string_view(r.line[0] + 1, r.len[0] - 1))
-      fail(r, 2, "'+' line repeats a different name than the header");
+    if (plus_names_another(r)) fail(r, 2, "'+' line repeats a different name than the header");
   }
   if (r.count < 4) return;
   if (r.len[3] != r.len[1])

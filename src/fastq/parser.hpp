@@ -14,6 +14,18 @@
 
 namespace fqpipe::fastq {
 
+/// The lines of one record, '\n' and '\r' excluded (the parser's working state, in the header
+/// because parser.cpp's record loops outside the class fill it too).
+struct RecordLines {
+  const char* line[4];
+  std::size_t len[4];
+  std::size_t count;      // lines found (4 for a complete record)
+  const char* start;      // the record's first byte...
+  uint64_t start_offset;  // ...and its decoded offset
+  bool fast;                 // split_predicted() found it: header and sequence are
+  uint8_t qual_lo, qual_hi;  // printable ascii, and the quality's byte range is known
+};
+
 /// Parses records in order, validating as configured. Throws fqpipe::Error (kind data) naming
 /// the record, line and decompressed byte offset.
 class FastqParser {
@@ -44,17 +56,6 @@ class FastqParser {
   uint8_t quality_hi() const noexcept { return qual_hi_; }
 
  private:
-  // The lines of one record, '\n' and '\r' excluded.
-  struct RecordLines {
-    const char* line[4];
-    std::size_t len[4];
-    std::size_t count;      // lines found (4 for a complete record)
-    const char* start;      // the record's first byte...
-    uint64_t start_offset;  // ...and its decoded offset
-    bool fast;                 // split_predicted() found it: header and sequence are
-    uint8_t qual_lo, qual_hi;  // printable ascii, and the quality's byte range is known
-  };
-
   template <class Sink>
   void parse(Sink& sink);
   template <class Sink>

@@ -50,6 +50,8 @@ uint32_t reverse_bits(uint32_t code, unsigned length) {
 }
 
 uint32_t make_entry(unsigned code_length, unsigned extra_bits, uint32_t flags, uint32_t payload) {
+  // The decoder shifts by the whole entry (count modulo 64): bit 5 must stay clear.
+  assert(code_length + extra_bits < 32 && !(flags & 0x20));
   return (code_length + extra_bits) | (code_length << huffman_entry::code_length_shift) | flags |
          (payload << huffman_entry::payload_shift);
 }
