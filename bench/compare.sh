@@ -20,6 +20,8 @@
 #
 # Environment:
 #   FQPIPE   fqpipe binary            (default build/release/fqpipe)
+#   FQPIPE_BEFORE  a second fqpipe binary (e.g. a build of an older commit): every fqpipe row
+#            also runs with it, labelled "before: ...", in the same rounds, for before/after
 #   RUNS     timed runs per command   (default 5)
 #   ONLY     extended regex: run only commands whose label matches (the baseline always runs)
 #   OUT_DIR  where the TSVs go        (default bench/results; ignored by git)
@@ -129,6 +131,7 @@ missing_tool() {
   for stage in "${stages[@]}"; do
     read -r word _ <<< "$stage"
     word=${word//\"/}
+    word=${word//\$FQPIPE_BEFORE/${FQPIPE_BEFORE:-}}
     word=${word//\$FQPIPE/$FQPIPE}
     if [[ "$word" == */* ]]; then
       [[ -x "$word" ]] || { echo "$word"; return; }
@@ -143,9 +146,9 @@ run_once() {
   local t0 t1 rc=0 rss=-
   t0=$EPOCHREALTIME
   if [[ -n "$TIME_BIN" ]]; then
-    FILE=$2 FQPIPE=$FQPIPE "$TIME_BIN" -f %M -o "$TMP/rss" bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
+    FILE=$2 FQPIPE=$FQPIPE FQPIPE_BEFORE=${FQPIPE_BEFORE:-} "$TIME_BIN" -f %M -o "$TMP/rss" bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
   else
-    FILE=$2 FQPIPE=$FQPIPE bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
+    FILE=$2 FQPIPE=$FQPIPE FQPIPE_BEFORE=${FQPIPE_BEFORE:-} bash -o pipefail -c "$1" > /dev/null 2> "$TMP/err" || rc=$?
   fi
   t1=$EPOCHREALTIME
   [[ -n "$TIME_BIN" ]] && rss=$(tail -n 1 "$TMP/rss")
@@ -185,6 +188,12 @@ for file in "$@"; do
     gzip)  cmds=("${GZIP_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]}") ;;
     bgzf)  cmds=("${GZIP_CMDS[@]}" "${BGZF_CMDS[@]}" "${COMMON_CMDS[@]}" "${DECODE_CMDS[@]:0:2}" "${MODE_CMDS[@]}") ;;
   esac
+  if [[ -n "${FQPIPE_BEFORE:-}" ]]; then
+    # shellcheck disable=SC2016  # $FQPIPE_BEFORE expands in the child bash
+    for entry in "${cmds[@]}"; do
+      [[ "$entry" == fqpipe* ]] && cmds+=("before: ${entry/\"\$FQPIPE\"/\"\$FQPIPE_BEFORE\"}")
+    done
+  fi
   bytes=$(decompressed_bytes "$file" "$fmt")
   # Which rows run: those whose tool exists and whose warm-up succeeds.
   labels=() commands=()
