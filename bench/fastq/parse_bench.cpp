@@ -95,9 +95,27 @@ void BM_stats_consume(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * g_text.size()));
 }
 
+// Parse into a batch of state.range(0) records and consume it at once, as a producer that
+// reduces its own records does: small batches stay in the core's cache.
+void BM_parse_and_stats(benchmark::State& state) {
+  fqpipe::ReadOptions opt;
+  opt.batch_records = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    MemorySource src(g_text);
+    fqpipe::io::BufferSource buffers(src, false);
+    fqpipe::fastq::FastqParser parser(buffers, opt, "bench");
+    fqpipe::FastqBatch batch;
+    fqpipe::FastqStats stats;
+    while (parser.next_batch(batch)) stats.consume(batch);
+    benchmark::DoNotOptimize(stats.reads());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * g_text.size()));
+}
+
 BENCHMARK(BM_count)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_parse_batches)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_stats_consume)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_parse_and_stats)->Arg(32)->Arg(128)->Arg(512)->Arg(8192)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

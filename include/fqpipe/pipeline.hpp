@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,7 +52,8 @@ struct PipelineOptions {
   Chunking chunking = Chunking::automatic;
   /// MPMC producers; 0 picks `threads`.
   unsigned producers = 0;
-  /// Consumer threads; 0 picks max(1, threads - 1).
+  /// Consumer threads; 0 picks max(1, threads - 1) for for_each_batch(), and none for
+  /// reduce() and run(), whose producers then consume their own batches.
   unsigned consumers = 0;
   /// Process only part `part` (1-based) of `parts` record-aligned ranges of the input, so that
   /// separate runs (machines) can share one file and merge their results exactly. Plain files
@@ -122,26 +124,76 @@ RecordCount count_records(const std::string& path, const PipelineOptions& option
 /// max(1, threads - 1)).
 unsigned consumer_count(const PipelineOptions& options) noexcept;
 
-/// Runs one Worker per consumer thread and merges them, in worker order, into the first.
-/// Worker must provide `void consume(const FastqBatch&)` and `void merge(const Worker&)`;
-/// `make` builds one (called on the calling thread). With integer state and an associative,
-/// commutative merge the result is the same for every thread count.
+/// A partial result over some records that merges exactly into another of its kind: what
+/// reduce() needs to consume records where they are parsed. run() wraps any Worker in one.
+class Reduction {
+ public:
+  virtual ~Reduction() = default;
+  /// A new, empty partial result of the same kind. Called from any thread, often (once per
+  /// chunk of the input), so keep it cheap.
+  virtual std::unique_ptr<Reduction> make() const = 0;
+  /// Adds every record of `batch`. One thread at a time per object.
+  virtual void consume(const FastqBatch& batch) = 0;
+  /// Adds this partial result into `total`, an object from the same make().
+  virtual void merge_into(Reduction& total) const = 0;
+  /// Empties this partial result for reuse, keeping its memory; false when it cannot (then a
+  /// new one is made for each chunk).
+  virtual bool clear() { return false; }
+};
+
+/// Adds every record of `path` into `total`, on options.threads threads. With several
+/// producers (MPMC) each producer consumes its own records while they are in its cache: every
+/// chunk goes into a partial result from total.make(), which is merged into `total` in chunk
+/// order once the chunk's first record is verified (and dropped, its chunk parsed again, when
+/// the guess was wrong). With one producer and options.consumers == 0 the parsing thread
+/// consumes its batches itself (decoding runs ahead on the other threads); with
+/// options.consumers set, that many consumer threads take batches from the queue, each into
+/// its own partial result. No batch is consumed twice; the first Error of any thread is
+/// rethrown after all stopped, and `total` is then incomplete.
+RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total);
+
+namespace detail {
+/// A Worker (consume(const FastqBatch&), merge(const Worker&)) as a Reduction.
+template <class Worker, class Make>
+class ReductionOf final : public Reduction {
+ public:
+  explicit ReductionOf(const Make& make) : worker(make()), make_(&make) {}
+  std::unique_ptr<Reduction> make() const override { return std::make_unique<ReductionOf>(*make_); }
+  void consume(const FastqBatch& batch) override { worker.consume(batch); }
+  void merge_into(Reduction& total) const override {
+    static_cast<ReductionOf&>(total).worker.merge(worker);
+  }
+  bool clear() override {
+    if constexpr (requires(Worker& w) { w.clear(); }) {
+      worker.clear();
+      return true;
+    } else {
+      return false;
+    }
+  }
+  Worker worker;
+
+ private:
+  const Make* make_;
+};
+}  // namespace detail
+
+/// Runs `path` through Workers and returns their merged result (see reduce()). Worker must
+/// provide `void consume(const FastqBatch&)` and `void merge(const Worker&)`, and may provide
+/// `void clear()` (back to empty, memory kept) so that partial results are reused; `make()`
+/// builds an empty one and is called from any thread, for chunks of the input and consumers.
+/// With integer state and an associative, commutative merge the result is the same for every
+/// thread count, chunk size and mode.
 ///
 ///   auto stats = fqpipe::run<fqpipe::FastqStats>("r.fq.gz", {.threads = 2},
 ///                                                [] { return fqpipe::FastqStats(); });
 template <class Worker, class Make>
 Worker run(const std::string& path, const PipelineOptions& options, Make make,
            RunInfo* info = nullptr) {
-  std::vector<Worker> workers;
-  const unsigned n = consumer_count(options);
-  workers.reserve(n);
-  for (unsigned i = 0; i < n; ++i) workers.push_back(make());
-  RunInfo seen = for_each_batch(path, options, [&](unsigned w, const FastqBatch& batch) {
-    workers[w].consume(batch);
-  });
-  for (unsigned i = 1; i < n; ++i) workers[0].merge(workers[i]);
+  detail::ReductionOf<Worker, Make> total(make);
+  RunInfo seen = reduce(path, options, total);
   if (info) *info = std::move(seen);
-  return std::move(workers[0]);
+  return std::move(total.worker);
 }
 
 }  // namespace fqpipe

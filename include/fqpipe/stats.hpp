@@ -23,6 +23,8 @@ class FastqStats {
   void consume(const FastqBatch& batch);
   /// Adds the counts of `other`.
   void merge(const FastqStats& other);
+  /// Back to no records, keeping the memory (a pipeline reuses partial results this way).
+  void clear() noexcept;
 
   uint64_t reads() const noexcept { return reads_; }
   uint64_t bases() const noexcept { return bases_; }

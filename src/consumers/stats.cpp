@@ -10,7 +10,10 @@
 namespace fqpipe {
 namespace {
 
-constexpr uint64_t kShortLengthLimit = 65536;
+// Lengths below this are counted in a vector, longer ones in a map: a vector up to the longest
+// read would make each partial result of a long-read chunk (pipeline reduce) as big to clear
+// and to merge as the chunk itself.
+constexpr uint64_t kShortLengthLimit = 4096;
 // 16-bit per-position lanes hold 256 reads of any byte value (255 * 256 < 65536).
 constexpr unsigned kReadsPerFlush = 256;
 
@@ -152,6 +155,21 @@ void FastqStats::consume(const FastqBatch& batch) {
   }
   reads_ += ends.size();
   bases_ += batch.sequence_bytes();
+}
+
+void FastqStats::clear() noexcept {
+  reads_ = bases_ = max_length_ = 0;
+  min_length_ = UINT64_MAX;
+  std::fill(std::begin(base_counts_), std::end(base_counts_), 0);
+  std::fill(std::begin(qual_at_least_), std::end(qual_at_least_), 0);
+  qual_byte_sum_ = 0;
+  qual_lo_ = 255;
+  qual_hi_ = 0;
+  short_lengths_.clear();  // vectors keep their memory, and resize() zeroes what is used again
+  long_lengths_.clear();
+  pos_raw_sum_.clear();
+  pos_acc16_.clear();
+  acc16_reads_ = 0;
 }
 
 void FastqStats::merge(const FastqStats& other) {

@@ -35,8 +35,17 @@ class SpanText final : public io::TextSource {
   std::size_t n_, i_ = 0;
 };
 
+// A producer's own batch, consumed at once, is kept this small so that it stays in the core's
+// L2 cache between parsing and consuming.
+constexpr std::size_t kReduceBatchBytes = std::size_t{256} << 10;
+
 // Thrown inside the committing thread when the queue stopped under it.
 struct QueueStopped {};
+
+// A Reduction's own exception, passed on unchanged (never renumbered like a parse error).
+struct ConsumerFailed {
+  std::exception_ptr error;
+};
 
 // An error without record and line numbers (they would count from a part's start).
 std::exception_ptr without_numbers(std::exception_ptr error) {
@@ -75,17 +84,23 @@ struct ChunkCoordinator::Result {
   std::string text;                    // all of it, for a chunk that cannot be loaded again
   std::size_t start = 0;               // guessed first record, chunk-relative; npos: none
   std::vector<std::unique_ptr<FastqBatch>> batches;
-  uint64_t records = 0, bases = 0;     // of the records in `batches` (or counted)
+  std::unique_ptr<Reduction> partial;  // with a Reduction: this chunk's records...
+  uint64_t reduced_batches = 0;        // ...in this many batches
+  uint64_t records = 0, bases = 0;     // of the records in `batches` (or counted, or reduced)
   uint64_t unfinished = 0;             // decoded offset of the text after the last record
   std::exception_ptr load_error;       // the chunk could not be read or decoded
   std::exception_ptr parse_error;      // the parse from `start` failed (chunk-local numbers)
+  std::exception_ptr consume_error;    // the partial result threw on this chunk's records
   uint8_t qual_lo = 255, qual_hi = 0;
 };
 
 ChunkCoordinator::ChunkCoordinator(io::ChunkSource& source, const ReadOptions& options,
-                                   std::string file, BatchQueue* queue, std::size_t window)
+                                   std::string file, BatchQueue* queue, std::size_t window,
+                                   Reduction* total)
     : source_(source), options_(options), file_(std::move(file)), queue_(queue),
-      window_(window) {}
+      window_(window), total_(total), reduce_options_(options) {
+  reduce_options_.batch_bytes = std::min(options.batch_bytes, kReduceBatchBytes);
+}
 
 ChunkCoordinator::~ChunkCoordinator() = default;
 
@@ -119,6 +134,18 @@ std::unique_ptr<FastqBatch> ChunkCoordinator::spare_batch() {
   return b;
 }
 
+std::unique_ptr<Reduction> ChunkCoordinator::spare_partial() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!spare_partials_.empty()) {
+      std::unique_ptr<Reduction> p = std::move(spare_partials_.back());
+      spare_partials_.pop_back();
+      return p;
+    }
+  }
+  return total_->make();
+}
+
 std::unique_ptr<io::TextChunk> ChunkCoordinator::spare_chunk() {
   std::lock_guard lock(mutex_);
   if (spare_chunks_.empty()) return std::make_unique<io::TextChunk>();
@@ -129,6 +156,7 @@ std::unique_ptr<io::TextChunk> ChunkCoordinator::spare_chunk() {
 
 void ChunkCoordinator::run_producer(unsigned lane) {
   std::unique_ptr<io::TextChunk> buffer = spare_chunk();
+  FastqBatch own;  // with a Reduction: parsed into, consumed, reused
   for (;;) {
     std::unique_ptr<Result> r = std::make_unique<Result>();
     {
@@ -153,7 +181,7 @@ void ChunkCoordinator::run_producer(unsigned lane) {
       deposit(std::move(r));
       break;
     }
-    process(*buffer, *r);
+    process(*buffer, own, *r);
     deposit(std::move(r));
   }
   {
@@ -164,7 +192,7 @@ void ChunkCoordinator::run_producer(unsigned lane) {
 }
 
 // Load the chunk, guess its first record, parse ahead with chunk-local record numbers.
-void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
+void ChunkCoordinator::process(io::TextChunk& chunk, FastqBatch& own, Result& r) {
   r.chunk.index = chunk.index;
   r.chunk.input_offset = chunk.input_offset;
   r.chunk.input_size = chunk.input_size;
@@ -198,11 +226,15 @@ void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
   r.head.assign(text.substr(0, r.start));
   if (!chunk.reloadable) r.text.assign(text);
   const io::TextBuffer span{chunk.data() + r.start, chunk.size - r.start, chunk.decoded_offset + r.start};
+  int64_t consume_ns = 0;
   SpanText source(&span, 1);
-  fastq::FastqParser parser(source, options_, file_, 1);
+  fastq::FastqParser parser(source, total_ ? reduce_options_ : options_, file_, 1);
   parser.set_open_end();
   try {
-    if (queue_) {
+    if (total_) {
+      r.partial = spare_partial();
+      r.reduced_batches = parse_into(parser, *r.partial, own, r.records, r.bases, consume_ns);
+    } else if (queue_) {
       for (;;) {
         std::unique_ptr<FastqBatch> b = spare_batch();
         if (!parser.next_batch(*b)) {
@@ -222,12 +254,14 @@ void ChunkCoordinator::process(io::TextChunk& chunk, Result& r) {
     }
     r.unfinished = parser.unfinished_offset();
     r.tail.assign(text.substr(static_cast<std::size_t>(r.unfinished - chunk.decoded_offset)));
+  } catch (const ConsumerFailed& f) {
+    r.consume_error = f.error;
   } catch (...) {
     r.parse_error = std::current_exception();
   }
   r.qual_lo = parser.quality_lo();
   r.qual_hi = parser.quality_hi();
-  parse_ns_ += since(t0);
+  parse_ns_ += since(t0) - consume_ns;
 }
 
 void ChunkCoordinator::deposit(std::unique_ptr<Result> r) {
@@ -247,19 +281,23 @@ void ChunkCoordinator::deposit(std::unique_ptr<Result> r) {
     done_.erase(it);
     lock.unlock();
     const auto t0 = Clock::now();
+    const int64_t consumed_before = commit_consume_ns_;
     try {
       commit(*next);
     } catch (const QueueStopped&) {
       stop(nullptr);
+    } catch (const ConsumerFailed& f) {
+      stop(f.error);
     } catch (...) {
       stop(record_numbers_known ? std::current_exception() : without_numbers(std::current_exception()));
     }
-    commit_ns_ += since(t0);
+    commit_ns_ += since(t0) - (commit_consume_ns_ - consumed_before);  // consume counts it
     if (on_commit && !stopped()) on_commit();
     lock.lock();
     ++next_commit_;
     for (auto& b : next->batches)
       if (b) spare_batches_.push_back(std::move(b));
+    if (next->partial && next->partial->clear()) spare_partials_.push_back(std::move(next->partial));
     progress_.notify_all();
   }
   committing_ = false;
@@ -272,9 +310,12 @@ void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n
   for (std::size_t i = 0; i < n; ++i) total += spans[i].size;
   if (total == 0) return;
   SpanText text(spans, n);
-  fastq::FastqParser parser(text, options_, file_, first_record_no + records_);
+  fastq::FastqParser parser(text, total_ ? reduce_options_ : options_, file_, first_record_no + records_);
   if (!closed) parser.set_open_end();
-  if (queue_) {
+  if (total_) {
+    uint64_t records = 0;
+    batches_ += parse_into(parser, *total_, commit_batch_, records, bases_, commit_consume_ns_);
+  } else if (queue_) {
     for (;;) {
       FastqBatch* b = queue_->acquire();
       if (!b) throw QueueStopped{};
@@ -326,6 +367,30 @@ void ChunkCoordinator::emit(std::vector<std::unique_ptr<FastqBatch>>& batches) {
   }
 }
 
+// Parses batches into `batch` and consumes each into `into` (the producer's own records,
+// while they are in its cache); adds what it took to `records` and `bases`. Returns the
+// number of batches; adds the time spent consuming to `consume_ns` (and to consume_ns_).
+uint64_t ChunkCoordinator::parse_into(fastq::FastqParser& parser, Reduction& into, FastqBatch& batch,
+                                      uint64_t& records, uint64_t& bases, int64_t& consume_ns) {
+  const int64_t before = consume_ns;
+  uint64_t batches = 0;
+  while (parser.next_batch(batch)) {
+    ++batches;
+    records += batch.size();
+    bases += batch.sequence_bytes();
+    const auto t0 = Clock::now();
+    try {
+      into.consume(batch);
+    } catch (...) {
+      throw ConsumerFailed{std::current_exception()};
+    }
+    consume_ns += since(t0);
+    if (stopped()) break;
+  }
+  consume_ns_ += consume_ns - before;
+  return batches;
+}
+
 void ChunkCoordinator::commit(Result& r) {
   if (r.load_error) std::rethrow_exception(r.load_error);
   const io::TextChunk& chunk = r.chunk;
@@ -340,7 +405,21 @@ void ChunkCoordinator::commit(Result& r) {
   } else if (const uint64_t guess = chunk.decoded_offset + r.start;
              tail_.empty() && tail_offset_ == guess) {  // the guess is a true record start
     const uint64_t before = records_;
-    if (queue_) {
+    if (r.consume_error) throw ConsumerFailed{r.consume_error};  // on true records: it counts
+    if (total_) {
+      const auto t0 = Clock::now();
+      try {
+        r.partial->merge_into(*total_);
+      } catch (...) {
+        throw ConsumerFailed{std::current_exception()};
+      }
+      const int64_t merge_ns = since(t0);
+      consume_ns_ += merge_ns;
+      commit_consume_ns_ += merge_ns;
+      batches_ += r.reduced_batches;
+      records_ += r.records;
+      bases_ += r.bases;
+    } else if (queue_) {
       emit(r.batches);
     } else {
       records_ += r.records;
@@ -391,6 +470,7 @@ ChunkCoordinator::Times ChunkCoordinator::times() const {
   t.parse = static_cast<double>(parse_ns_.load()) * 1e-9;
   t.commit = static_cast<double>(commit_ns_.load()) * 1e-9;
   t.wait = static_cast<double>(wait_ns_.load()) * 1e-9;
+  t.consume = static_cast<double>(consume_ns_.load()) * 1e-9;
   return t;
 }
 

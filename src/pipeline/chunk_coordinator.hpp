@@ -14,12 +14,17 @@
 #include <vector>
 
 #include "fqpipe/batch.hpp"
+#include "fqpipe/pipeline.hpp"
 #include "fqpipe/reader.hpp"
 #include "io/chunk_source.hpp"
 #include "io/text_source.hpp"
 #include "pipeline/batch_queue.hpp"
 
 namespace fqpipe {
+
+namespace fastq {
+class FastqParser;
+}
 
 /// Producers claim chunks of one input, guess each chunk's first record
 /// (fastq::find_record_start), parse from there and park the result. Results are committed
@@ -35,15 +40,17 @@ namespace fqpipe {
 /// Every record thus comes out once, in file order, with its global number, exactly as one
 /// parser over the whole input would produce it; an error is reported only once the chunk it
 /// is in is verified, so the first error in file order wins, with its true record number.
-/// A parked result keeps its batches (or counts) and only the text before its guess and after
-/// its last whole record; a wrong guess loads the chunk again. Memory is bounded: at most
+/// A parked result keeps its batches (or counts, or partial result) and only the text before
+/// its guess and after its last whole record; a wrong guess loads the chunk again. Memory is bounded: at most
 /// `window` chunks are claimed but not committed (0: no bound, for counting runs only).
 class ChunkCoordinator {
  public:
-  /// Batches go to `queue` (one registered producer per run_producer() thread); with
-  /// `queue` == nullptr records are only counted.
+  /// Where records go: batches to `queue` (one registered producer per run_producer()
+  /// thread); or, with `total`, into a partial result per chunk (total->make()) on the
+  /// producer that parses it, merged into `total` at the chunk's commit; with neither they are
+  /// only counted.
   ChunkCoordinator(io::ChunkSource& source, const ReadOptions& options, std::string file,
-                   BatchQueue* queue, std::size_t window);
+                   BatchQueue* queue, std::size_t window, Reduction* total = nullptr);
   ~ChunkCoordinator();
 
   /// Called after each commit by the committing thread (never two at once); may be empty.
@@ -78,26 +85,32 @@ class ChunkCoordinator {
     double parse = 0;   ///< framing and parsing chunks (producers)
     double commit = 0;  ///< seams, numbering and queueing, waits for free batches included
     double wait = 0;    ///< producers idle: too many chunks ahead of the committed one
+    double consume = 0; ///< with a Reduction: consuming batches and merging partial results
   };
   Times times() const;
 
  private:
   struct Result;
-  void process(io::TextChunk& chunk, Result& r);
+  void process(io::TextChunk& chunk, FastqBatch& own, Result& r);
   void deposit(std::unique_ptr<Result> r);
   void commit(Result& r);
   void parse_in_order(const io::TextBuffer* spans, std::size_t n, bool closed);
   void emit(std::vector<std::unique_ptr<FastqBatch>>& batches);
+  uint64_t parse_into(fastq::FastqParser& parser, Reduction& into, FastqBatch& batch,
+                      uint64_t& records, uint64_t& bases, int64_t& consume_ns);
   void stop(std::exception_ptr error);
   bool stopped() const;
   std::unique_ptr<FastqBatch> spare_batch();
   std::unique_ptr<io::TextChunk> spare_chunk();
+  std::unique_ptr<Reduction> spare_partial();
 
   io::ChunkSource& source_;
   ReadOptions options_;
   std::string file_;
   BatchQueue* queue_;
   std::size_t window_;
+  Reduction* total_;
+  ReadOptions reduce_options_;  // options_ with batches small enough to stay in a core's cache
 
   mutable std::mutex mutex_;
   std::condition_variable progress_;  // a commit happened, or the run stopped
@@ -108,6 +121,7 @@ class ChunkCoordinator {
   std::map<uint64_t, std::unique_ptr<Result>> done_;
   std::vector<std::unique_ptr<FastqBatch>> spare_batches_;
   std::vector<std::unique_ptr<io::TextChunk>> spare_chunks_;  // load buffers, one per thread
+  std::vector<std::unique_ptr<Reduction>> spare_partials_;    // merged and cleared
 
   // Committer state: only the thread holding `committing_` touches it.
   uint64_t next_commit_ = 0;
@@ -116,8 +130,10 @@ class ChunkCoordinator {
   std::atomic<uint64_t> records_{0};
   uint64_t bases_ = 0, batches_ = 0, reframed_ = 0;
   uint8_t qual_lo_ = 255, qual_hi_ = 0;
+  FastqBatch commit_batch_;         // with a Reduction: the batch the committer parses into
+  int64_t commit_consume_ns_ = 0;   // and the time it spent consuming and merging
 
-  std::atomic<int64_t> load_ns_{0}, parse_ns_{0}, commit_ns_{0}, wait_ns_{0};
+  std::atomic<int64_t> load_ns_{0}, parse_ns_{0}, commit_ns_{0}, wait_ns_{0}, consume_ns_{0};
 };
 
 }  // namespace fqpipe

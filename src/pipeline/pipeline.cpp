@@ -295,6 +295,43 @@ RunInfo for_each_batch_mpmc(const std::string& path, const PipelineOptions& opti
   return info;
 }
 
+// The producers consume their own chunks into partial results (see reduce()).
+RunInfo reduce_mpmc(const std::string& path, const PipelineOptions& options, Plan& plan, Reduction& total) {
+  ChunkCoordinator coord(*plan.input.chunks, options.read, path, nullptr, plan.window, &total);
+  coord.record_numbers_known = plan.numbers_known;
+  coord.first_record_no = plan.first_record_no;
+  progress_hook(coord, options, plan);
+  plan.how += "; producers consume their own chunks";
+  if (options.on_start) options.on_start(mpmc_info(path, plan, coord, 0));
+  run_producers(coord, plan.producers, plan.input.chunks->lanes());
+  coord.rethrow_error();
+  RunInfo info = mpmc_info(path, plan, coord, 0);
+  info.times.consume = coord.times().consume;
+  return info;
+}
+
+// One thread parses and consumes every batch; with threads >= 2 the Reader decodes ahead on
+// the others.
+RunInfo consume_inline(Reader& reader, const PipelineOptions& options, unsigned consumers,
+                       const std::function<void(unsigned, const FastqBatch&)>& consume) {
+  FastqBatch batch;
+  StageTimes times;
+  uint64_t batches = 0;
+  for (;;) {
+    auto t0 = Clock::now();
+    if (!reader.next_batch(batch)) break;
+    times.parse += seconds_since(t0);
+    t0 = Clock::now();
+    consume(0, batch);
+    times.consume += seconds_since(t0);
+    ++batches;
+    report(options, reader);
+  }
+  RunInfo info = finish(reader, batches, consumers);
+  info.times = times;
+  return info;
+}
+
 }  // namespace
 
 unsigned consumer_count(const PipelineOptions& options) noexcept {
@@ -314,21 +351,8 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   if (options.on_start) options.on_start(finish(reader, 0, consumers));
 
   if (options.threads <= 1 && !options.consumers) {
-    FastqBatch batch;
-    StageTimes times;
-    for (;;) {
-      auto t0 = Clock::now();
-      if (!reader.next_batch(batch)) break;
-      times.parse += seconds_since(t0);
-      t0 = Clock::now();
-      consume(0, batch);
-      times.consume += seconds_since(t0);
-      ++batches;
-      report(options, reader);
-    }
-    RunInfo info = finish(reader, batches, consumers);
+    RunInfo info = consume_inline(reader, options, consumers, consume);
     info.plan = plan.how.empty() ? "spmc: one thread" : plan.how;
-    info.times = times;
     return info;
   }
 
@@ -364,6 +388,27 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   RunInfo info = finish(reader, batches, consumers);
   info.plan = plan.how.empty() ? "spmc" : plan.how;
   info.times = times;
+  return info;
+}
+
+RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total) {
+  if (options.consumers) {  // asked for consumer threads: each fills its own partial result
+    std::vector<std::unique_ptr<Reduction>> parts;
+    for (unsigned w = 0; w < options.consumers; ++w) parts.push_back(total.make());
+    RunInfo info = for_each_batch(path, options, [&parts](unsigned w, const FastqBatch& batch) {
+      parts[w]->consume(batch);
+    });
+    for (const auto& part : parts) part->merge_into(total);
+    return info;
+  }
+  Plan plan;
+  if (plan_mpmc(path, options, false, plan)) return reduce_mpmc(path, options, plan, total);
+  Reader reader(path, read_options(options));
+  if (options.on_start) options.on_start(finish(reader, 0, 0));
+  RunInfo info = consume_inline(reader, options, 0, [&total](unsigned, const FastqBatch& batch) {
+    total.consume(batch);
+  });
+  info.plan = plan.how.empty() ? "spmc: the parsing thread consumes" : plan.how + "; the parsing thread consumes";
   return info;
 }
 

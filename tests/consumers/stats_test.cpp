@@ -213,8 +213,8 @@ TEST(Stats, position_sums_do_not_overflow_16bit_lanes) {
 }
 
 TEST(Stats, long_reads_in_length_histogram_and_positions) {
-  // Breaks when lengths >= 65536 (kept apart from short ones) are lost from the histogram or
-  // min/max, or per-position arrays stop at 65536.
+  // Breaks when long lengths (kept in a map, apart from short ones) are lost from the
+  // histogram or min/max, or per-position arrays stop at 65536.
   GenOptions o;
   o.records = 12;
   o.min_length = 60000;
@@ -297,4 +297,73 @@ TEST(Stats, merge_of_halves_equals_whole) {
   FastqStats w = whole;
   w.merge(FastqStats());
   expect_identical(w, whole, QualitySchema::sanger);
+}
+
+TEST(Stats, clear_then_consume_equals_fresh) {
+  // Breaks when clear() leaves a counter, a pending 16-bit lane, a long length or a position
+  // behind: the pipeline reuses cleared partial results for chunk after chunk.
+  GenOptions o;
+  o.records = 300;
+  o.min_length = 0;
+  o.max_length = 9000;
+  o.seed = 37;
+  o.qual_lo = '!';
+  o.qual_hi = '~';
+  const Generated a = generate_fastq(o);
+  const Generated b = phred33_sample(700, 38);
+  TempDir dir;
+  const std::string pa = dir.write("a.fq", a.text);
+  const std::string pb = dir.write("b.fq", b.text);
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{100}, std::size_t{8192}}) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    FastqStats reused = stats_of(pa, {.batch_records = batch});
+    reused.clear();
+    expect_identical(reused, FastqStats(), QualitySchema::sanger);
+    Reader reader(pb, {.batch_records = batch});
+    FastqBatch fb;
+    while (reader.next_batch(fb)) reused.consume(fb);
+    expect_equal(reused, reference_stats(split_fastq(b.text), 33), QualitySchema::sanger);
+    expect_identical(reused, stats_of(pb), QualitySchema::sanger);
+  }
+}
+
+TEST(Stats, producers_reducing_chunks_equal_the_reference) {
+  // run<FastqStats> with several producers: every chunk's records go into a partial result
+  // (reused after its merge). Lengths around the vector/map split of the length histogram
+  // (4095..4097), reads longer than a chunk, and empty reads; every producer count and
+  // chunk size must give the reference's numbers.
+  std::string text;
+  GenOptions o;
+  o.records = 400;
+  o.min_length = 0;
+  o.max_length = 300;
+  o.seed = 39;
+  o.n_fraction = 0.05;
+  o.lowercase_fraction = 0.2;
+  text += generate_fastq(o).text;
+  for (const std::size_t len : {4095, 4096, 4097, 4096, 20000, 0}) {
+    text += "@edge\n" + std::string(len, 'C') + "\n+\n" + std::string(len, 'I') + "\n";
+    o.seed += 1;
+    o.records = 50;
+    text += generate_fastq(o).text;
+  }
+  TempDir dir;
+  const std::string path = dir.write("r.fq", text);
+  const RefStats want = reference_stats(split_fastq(text), 33);
+  for (const unsigned producers : {1u, 2u, 3u, 7u}) {
+    for (const std::size_t chunk : {std::size_t{64}, std::size_t{1000}, std::size_t{4096}, std::size_t{65536}}) {
+      SCOPED_TRACE("producers " + std::to_string(producers) + " chunk " + std::to_string(chunk));
+      PipelineOptions po;
+      po.threads = producers;
+      po.mode = PipelineMode::mpmc;
+      po.read.chunk_bytes = chunk;
+      po.read.batch_records = 33;
+      RunInfo info;
+      const FastqStats s = run<FastqStats>(path, po, [] { return FastqStats(); }, &info);
+      EXPECT_EQ(info.mode, PipelineMode::mpmc);
+      EXPECT_EQ(info.consumer_threads, 0u);
+      expect_equal(s, want, QualitySchema::sanger);
+      if (HasFailure()) return;
+    }
+  }
 }

@@ -14,6 +14,8 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -241,6 +243,74 @@ void check_count(const std::string& path, const Baseline& want, const PipelineOp
   EXPECT_EQ(got.info.detected_schema, want.count.info.detected_schema);
 }
 
+// A Worker for run<>: keeps the records it consumed. With `truth` it checks each against the
+// input's true records (by offset): a record made up from a wrong guess throws here, and the
+// run must drop that error with the guess; without, such records would stay in a partial
+// result the run must drop. kClear: partial results are reused (clear()) or made anew.
+template <bool kClear>
+struct RecordList {
+  const std::map<uint64_t, Rec>* truth = nullptr;
+  std::vector<Rec> recs;
+  void consume(const FastqBatch& b) {
+    for (const FastqRecord& r : b) {
+      Rec rec{0, r.decoded_byte, std::string(r.header), std::string(r.sequence), std::string(r.quality)};
+      const auto it = truth ? truth->find(r.decoded_byte) : decltype(truth->end()){};
+      if (truth && (it == truth->end() || it->second != rec))
+        throw std::runtime_error("not a record of the input: " + show(rec));
+      recs.push_back(std::move(rec));
+    }
+  }
+  void merge(const RecordList& o) { recs.insert(recs.end(), o.recs.begin(), o.recs.end()); }
+  void clear()
+    requires kClear
+  {
+    recs.clear();
+  }
+};
+
+// One run<> (reduce(): the producers consume their own chunks) against the baseline: the
+// records, each once, and the error. Record numbers are not compared: a reduction sees
+// speculative batches, numbered from their chunk's start.
+template <bool kClear>
+void check_reduce_with(const std::string& path, const Baseline& want, PipelineOptions po, bool strict) {
+  po.consumers = 0;
+  SCOPED_TRACE(describe(po) + (kClear ? " reduce, reused partials" : " reduce, new partials") +
+               (strict ? ", strict" : ""));
+  std::map<uint64_t, Rec> truth;
+  for (Rec r : want.batches.sorted) {
+    r.no = 0;
+    truth.emplace(r.byte, std::move(r));
+  }
+  std::optional<Error> error;
+  RecordList<kClear> got;
+  RunInfo info;
+  try {
+    with_deadline(kDeadline, [&] {
+      got = run<RecordList<kClear>>(
+          path, po, [&truth, strict] { return RecordList<kClear>{strict ? &truth : nullptr, {}}; }, &info);
+    });
+  } catch (const Error& e) {
+    error = e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the reduction's error escaped: " << e.what();
+    return;
+  }
+  expect_same_error(want.batches.error, error);
+  if (want.batches.error) return;
+  std::sort(got.recs.begin(), got.recs.end(), [](const Rec& a, const Rec& b) { return a.byte < b.byte; });
+  std::vector<Rec> expect;
+  for (const auto& [byte, r] : truth) expect.push_back(r);
+  expect_same_records(expect, got.recs, "reduced");
+  EXPECT_EQ(info.mode, PipelineMode::mpmc);
+  EXPECT_EQ(info.records, want.batches.info.records);
+  EXPECT_EQ(info.consumer_threads, 0u);
+}
+
+void check_reduce(const std::string& path, const Baseline& want, const PipelineOptions& po) {
+  check_reduce_with<true>(path, want, po, true);
+  check_reduce_with<false>(path, want, po, false);
+}
+
 // The full grid: every producer, consumer, chunk and batch size; counts with record and
 // equal chunking for every producer count and chunk size.
 void check_full_grid(const std::string& path, const std::vector<std::size_t>& chunks = kChunks) {
@@ -249,6 +319,7 @@ void check_full_grid(const std::string& path, const std::vector<std::size_t>& ch
     for (const unsigned p : kProducers) {
       for (const unsigned c : kConsumers)
         for (const std::size_t batch : kBatchRecords) check_batches(path, want, mpmc(p, c, chunk, batch));
+      for (const std::size_t batch : kBatchRecords) check_reduce(path, want, mpmc(p, 0, chunk, batch));
       check_count(path, want, mpmc(p, 1, chunk, 1000));
       PipelineOptions equal = mpmc(p, 1, chunk, 1000);
       equal.chunking = Chunking::equal;
@@ -266,6 +337,7 @@ void check_light_grid(const std::string& path, const std::vector<std::size_t>& c
     for (const unsigned p : kProducers) {
       ++turn;
       check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[turn % 3], turn % 4 == 0 ? 1 : 0));
+      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]));
       PipelineOptions count = mpmc(p, 1, chunk, 1000);
       count.chunking = turn % 2 ? Chunking::equal : Chunking::record;
       check_count(path, want, count);
@@ -410,6 +482,7 @@ TEST(PipelineMpmc, reads_longer_than_three_chunks) {
       for (const unsigned p : kProducers) {
         check_batches(path, want, mpmc(p, 2, chunk, 1));
         check_batches(path, want, mpmc(p, 5, chunk, 1000, 1));
+        check_reduce(path, want, mpmc(p, 0, chunk, 2));
         check_count(path, want, mpmc(p, 1, chunk, 1000));
         PipelineOptions equal = mpmc(p, 1, chunk, 1000);
         equal.chunking = Chunking::equal;
@@ -418,6 +491,7 @@ TEST(PipelineMpmc, reads_longer_than_three_chunks) {
       }
     }
     check_batches(path, want, mpmc(3, 2, 7, 3));  // a record over ~1400 chunks
+    check_reduce(path, want, mpmc(3, 0, 7, 3));
   }
 }
 
@@ -451,6 +525,7 @@ TEST(PipelineMpmc, chunk_boundaries_at_chosen_bytes) {
         ++turn;
         for (const unsigned p : {2u, 3u, 7u}) {
           check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[(turn + p) % 3]));
+          check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + p + 1) % 3]));
           PipelineOptions count = mpmc(p, 1, chunk, 1000);
           count.chunking = p == 3 ? Chunking::equal : Chunking::record;
           check_count(path, want, count);
@@ -620,6 +695,7 @@ void check_error_grid(const std::string& path, std::size_t turn) {
     for (const unsigned p : kProducers) {
       ++turn;
       check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[turn % 3], turn % 5 == 0 ? 1 : 0));
+      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]));
       PipelineOptions count = mpmc(p, 1, chunk, 1000);
       check_count(path, want, count);
       if (p > 1) {
@@ -766,6 +842,7 @@ TEST(PipelineMpmc, random_files_and_configurations) {
       PipelineOptions po = mpmc(static_cast<unsigned>(pick(1, 8)), static_cast<unsigned>(pick(1, 5)), chunk, pick(1, 50), pick(0, 3));
       po.read.max_record_bytes = max_record;
       check_batches(path, want, po);
+      check_reduce(path, want, po);
       po.chunking = pick(0, 1) ? Chunking::equal : Chunking::record;
       check_count(path, want, po);
     }
@@ -864,5 +941,101 @@ TEST(PipelineMpmc, consumer_error_keeps_its_type_and_beats_a_later_data_error) {
       EXPECT_EQ(e.reason(), "consumer says no");
       EXPECT_EQ(e.position().record_no, 4242u);
     });
+  }
+}
+
+// ---- failing reductions (run<>: producers consume their own chunks) -----------------------
+
+namespace {
+
+// Counts records; throws what `fail` says once it has seen more than `after` batches.
+struct Failing {
+  std::atomic<int>* batches;
+  int after;
+  std::function<void()> fail;
+  uint64_t records = 0;
+  void consume(const FastqBatch& b) {
+    if (++*batches > after) fail();
+    records += b.size();
+  }
+  void merge(const Failing& o) { records += o.records; }
+};
+
+}  // namespace
+
+TEST(PipelineMpmc, reduction_exception_stops_the_run_unchanged) {
+  // A partial result that throws, speculatively or at the commit: the run ends promptly with
+  // that exception, its type and its record number unchanged (a parse error's number would
+  // be moved by the records before its chunk; a consumer's must not be).
+  GenOptions o = adversarial(24, 6000, 100);
+  TempDir dir;
+  const std::string path = dir.write("r.fq", generate_fastq(o).text);
+  for (const unsigned p : {1u, 2u, 7u}) {
+    for (const int after : {0, 5, 200}) {
+      const PipelineOptions po = mpmc(p, 0, 2048, 10);
+      SCOPED_TRACE(describe(po) + " throws after " + std::to_string(after));
+      std::atomic<int> batches{0};
+      with_deadline(kDeadline, [&] {
+        const Error e = expect_error([&] {
+          run<Failing>(path, po, [&] {
+            return Failing{&batches, after, [] {
+                             ErrorPosition at;
+                             at.record_no = 4242;
+                             throw Error(ErrorKind::usage, "reduction says no", at);
+                           }};
+          });
+        });
+        EXPECT_EQ(e.kind(), ErrorKind::usage) << e.what();
+        EXPECT_EQ(e.reason(), "reduction says no");
+        EXPECT_EQ(e.position().record_no, 4242u);
+      });
+      EXPECT_LT(batches.load(), after + 100) << "the run went on long after the reduction failed";
+      std::atomic<int> calls{0};
+      with_deadline(kDeadline, [&] {
+        try {
+          run<Failing>(path, po, [&] { return Failing{&calls, after, [] { throw std::runtime_error("boom"); }}; });
+          ADD_FAILURE() << "the reduction's exception was swallowed";
+        } catch (const std::runtime_error& e) {
+          EXPECT_STREQ(e.what(), "boom");
+        }
+      });
+    }
+  }
+}
+
+TEST(PipelineMpmc, reduction_error_and_data_error_first_in_file_order_wins) {
+  // The data is damaged at record 2900. A reduction that fails on record 100 is the run's
+  // error; one that fails on record 2950 (reached by a producer that parses ahead) is not:
+  // the data error comes first, with its true record number.
+  GenOptions o = adversarial(25, 3000, 100);
+  const Generated g = generate_fastq(o);
+  TempDir dir;
+  const std::string path = dir.write("r.fq", damage(g.text, g.records[2900].decoded_byte, Damage::header_without_at));
+  const std::optional<Error> data_error = run_batches(path, spmc(1)).error;
+  ASSERT_TRUE(data_error);
+  struct FailsAt {
+    uint64_t byte;
+    void consume(const FastqBatch& b) {
+      for (const FastqRecord& r : b)
+        if (r.decoded_byte == byte) throw Error(ErrorKind::usage, "reduction says no", ErrorPosition{});
+    }
+    void merge(const FailsAt&) {}
+  };
+  for (const unsigned p : {2u, 7u}) {
+    for (const std::size_t chunk : {std::size_t{1024}, std::size_t{4096}}) {
+      const PipelineOptions po = mpmc(p, 0, chunk, 10);
+      SCOPED_TRACE(describe(po));
+      with_deadline(kDeadline, [&] {
+        const Error early = expect_error([&] {
+          run<FailsAt>(path, po, [&] { return FailsAt{g.records[100].decoded_byte}; });
+        });
+        EXPECT_EQ(early.reason(), "reduction says no") << early.what();
+        const Error late = expect_error([&] {
+          run<FailsAt>(path, po, [&] { return FailsAt{g.records[2950].decoded_byte}; });
+        });
+        EXPECT_EQ(std::string(late.what()), std::string(data_error->what()));
+        EXPECT_EQ(late.position().record_no, data_error->position().record_no);
+      });
+    }
   }
 }
