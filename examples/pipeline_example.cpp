@@ -7,8 +7,10 @@
 
 #include "fqpipe/fqpipe.hpp"
 
-// One instance per consumer thread: no locks. merge() combines them at the end.
+// One instance per thread or chunk: no locks. merge() combines them.
 struct NScan {
+  // Record numbers are not read, so the producers may consume their own chunks (fastest).
+  static constexpr bool needs_record_numbers = false;
   uint64_t reads_with_n = 0;
   std::string longest_name;
 
@@ -21,6 +23,11 @@ struct NScan {
   void merge(const NScan& other) {
     reads_with_n += other.reads_with_n;
     if (other.longest_name.size() > longest_name.size()) longest_name = other.longest_name;
+  }
+  // Optional: lets the pipeline reuse a merged partial result for the next chunk.
+  void clear() {
+    reads_with_n = 0;
+    longest_name.clear();
   }
 };
 

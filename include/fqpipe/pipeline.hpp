@@ -139,17 +139,26 @@ class Reduction {
   /// Empties this partial result for reuse, keeping its memory; false when it cannot (then a
   /// new one is made for each chunk).
   virtual bool clear() { return false; }
+  /// Whether consume() reads record numbers (FastqBatch::first_record_no(),
+  /// FastqRecord::record_no). Only a reduction that does not may consume batches before the
+  /// records in front of them are counted (see reduce()).
+  virtual bool needs_record_numbers() const { return true; }
 };
 
-/// Adds every record of `path` into `total`, on options.threads threads. With several
-/// producers (MPMC) each producer consumes its own records while they are in its cache: every
-/// chunk goes into a partial result from total.make(), which is merged into `total` in chunk
-/// order once the chunk's first record is verified (and dropped, its chunk parsed again, when
-/// the guess was wrong). With one producer and options.consumers == 0 the parsing thread
-/// consumes its batches itself (decoding runs ahead on the other threads); with
-/// options.consumers set, that many consumer threads take batches from the queue, each into
-/// its own partial result. No batch is consumed twice; the first Error of any thread is
-/// rethrown after all stopped, and `total` is then incomplete.
+/// Adds every record of `path` into `total`, on options.threads threads, and says how it ran.
+///  - MPMC, when total.needs_record_numbers() is false and options.consumers == 0: each
+///    producer consumes its own records while they are in its cache. Every chunk goes into a
+///    partial result from total.make(), merged into `total` in chunk order once the chunk's
+///    guessed first record is verified, or dropped (with any exception it threw) when the guess
+///    was wrong and the chunk is parsed again. Such batches are consumed before the records in
+///    front of them are counted: their record numbers count from their chunk's first record
+///    (decoded_byte is exact).
+///  - SPMC with options.consumers == 0: the parsing thread consumes each batch itself while
+///    decoding runs ahead on the other threads; record numbers are exact.
+///  - otherwise, as for_each_batch(), with one partial result per consumer thread; record
+///    numbers are exact.
+/// No record is consumed twice or lost; the first Error (or a reduction's own exception, as
+/// thrown) in file order is rethrown after every thread stopped, and `total` is then incomplete.
 RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total);
 
 namespace detail {
@@ -171,6 +180,13 @@ class ReductionOf final : public Reduction {
       return false;
     }
   }
+  bool needs_record_numbers() const override {
+    if constexpr (requires { Worker::needs_record_numbers; }) {
+      return Worker::needs_record_numbers;
+    } else {
+      return true;
+    }
+  }
   Worker worker;
 
  private:
@@ -179,9 +195,11 @@ class ReductionOf final : public Reduction {
 }  // namespace detail
 
 /// Runs `path` through Workers and returns their merged result (see reduce()). Worker must
-/// provide `void consume(const FastqBatch&)` and `void merge(const Worker&)`, and may provide
-/// `void clear()` (back to empty, memory kept) so that partial results are reused; `make()`
-/// builds an empty one and is called from any thread, for chunks of the input and consumers.
+/// provide `void consume(const FastqBatch&)` and `void merge(const Worker&)`. It may provide
+/// `void clear()` (back to empty, memory kept) so that partial results are reused, and
+/// `static constexpr bool needs_record_numbers = false` when it never reads record numbers,
+/// which lets the producers consume their own chunks (the fastest way; see reduce()).
+/// `make()` builds an empty Worker and is called from any thread, for chunks and consumers.
 /// With integer state and an associative, commutative merge the result is the same for every
 /// thread count, chunk size and mode.
 ///

@@ -18,6 +18,9 @@ class FastqStats {
   /// Positions past this one are not kept in the per-position quality arrays (a record of
   /// 100 Mbp would otherwise cost 800 MB of counters); every other number counts all bases.
   static constexpr std::size_t kMaxTrackedPositions = std::size_t{1} << 20;
+  /// Record numbers play no part in statistics, so pipelines may consume chunks speculatively
+  /// (see fqpipe::reduce()).
+  static constexpr bool needs_record_numbers = false;
 
   /// Adds every record of `batch`.
   void consume(const FastqBatch& batch);

@@ -26,7 +26,7 @@ void add_pipeline_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
       ->check(CLI::IsMember({"auto", "record", "equal", "index"}));
   cmd.add_option("--producers", o.producers, "MPMC producer threads (default: --threads)")
       ->check(CLI::Range(1u, 1024u));
-  cmd.add_option("--consumers", o.consumers, "consumer threads (default: threads - 1)")
+  cmd.add_option("--consumers", o.consumers, "consumer threads (default: threads - 1; stats: none, its producers add up their own batches)")
       ->check(CLI::Range(1u, 1024u));
   cmd.add_option("--queue-depth", o.queue_depth, "batches in flight (default 2 * threads + 2)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 16));

@@ -392,17 +392,18 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
 }
 
 RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total) {
-  if (options.consumers) {  // asked for consumer threads: each fills its own partial result
+  Plan plan;
+  const bool mpmc = plan_mpmc(path, options, false, plan);
+  if (options.consumers || (mpmc && total.needs_record_numbers())) {
+    // Consumer threads, each filling its own partial result from the queue.
     std::vector<std::unique_ptr<Reduction>> parts;
-    for (unsigned w = 0; w < options.consumers; ++w) parts.push_back(total.make());
-    RunInfo info = for_each_batch(path, options, [&parts](unsigned w, const FastqBatch& batch) {
-      parts[w]->consume(batch);
-    });
+    for (unsigned w = 0; w < consumer_count(options); ++w) parts.push_back(total.make());
+    const auto consume = [&parts](unsigned w, const FastqBatch& batch) { parts[w]->consume(batch); };
+    RunInfo info = mpmc ? for_each_batch_mpmc(path, options, plan, consume) : for_each_batch(path, options, consume);
     for (const auto& part : parts) part->merge_into(total);
     return info;
   }
-  Plan plan;
-  if (plan_mpmc(path, options, false, plan)) return reduce_mpmc(path, options, plan, total);
+  if (mpmc) return reduce_mpmc(path, options, plan, total);
   Reader reader(path, read_options(options));
   if (options.on_start) options.on_start(finish(reader, 0, 0));
   RunInfo info = consume_inline(reader, options, 0, [&total](unsigned, const FastqBatch& batch) {

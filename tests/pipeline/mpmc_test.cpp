@@ -249,6 +249,7 @@ void check_count(const std::string& path, const Baseline& want, const PipelineOp
 // result the run must drop. kClear: partial results are reused (clear()) or made anew.
 template <bool kClear>
 struct RecordList {
+  static constexpr bool needs_record_numbers = false;
   const std::map<uint64_t, Rec>* truth = nullptr;
   std::vector<Rec> recs;
   void consume(const FastqBatch& b) {
@@ -306,9 +307,38 @@ void check_reduce_with(const std::string& path, const Baseline& want, PipelineOp
   EXPECT_EQ(info.consumer_threads, 0u);
 }
 
-void check_reduce(const std::string& path, const Baseline& want, const PipelineOptions& po) {
-  check_reduce_with<true>(path, want, po, true);
-  check_reduce_with<false>(path, want, po, false);
+// A Worker that reads record numbers (it does not say needs_record_numbers = false): run<>
+// must hand it batches numbered exactly, through consumer threads.
+struct NumberedList {
+  std::vector<Rec> recs;
+  void consume(const FastqBatch& b) {
+    for (const FastqRecord& r : b)
+      recs.push_back({r.record_no, r.decoded_byte, std::string(r.header), std::string(r.sequence), std::string(r.quality)});
+  }
+  void merge(const NumberedList& o) { recs.insert(recs.end(), o.recs.begin(), o.recs.end()); }
+};
+
+// All three ways run<> reduces (`turn` < 0), or the one `turn` picks (lighter grids).
+void check_reduce(const std::string& path, const Baseline& want, const PipelineOptions& po, int turn = -1) {
+  if (turn < 0 || turn % 3 == 0) check_reduce_with<true>(path, want, po, true);
+  if (turn < 0 || turn % 3 == 1) check_reduce_with<false>(path, want, po, false);
+  if (turn >= 0 && turn % 3 != 2) return;
+  PipelineOptions numbered = po;
+  numbered.consumers = 0;
+  SCOPED_TRACE(describe(numbered) + " reduce with record numbers");
+  std::optional<Error> error;
+  NumberedList got;
+  RunInfo info;
+  try {
+    with_deadline(kDeadline, [&] { got = run<NumberedList>(path, numbered, [] { return NumberedList(); }, &info); });
+  } catch (const Error& e) {
+    error = e;
+  }
+  expect_same_error(want.batches.error, error);
+  if (want.batches.error) return;
+  std::sort(got.recs.begin(), got.recs.end());
+  expect_same_records(want.batches.sorted, got.recs, "reduced with numbers");
+  EXPECT_EQ(info.consumer_threads, consumer_count(numbered));
 }
 
 // The full grid: every producer, consumer, chunk and batch size; counts with record and
@@ -337,7 +367,7 @@ void check_light_grid(const std::string& path, const std::vector<std::size_t>& c
     for (const unsigned p : kProducers) {
       ++turn;
       check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[turn % 3], turn % 4 == 0 ? 1 : 0));
-      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]));
+      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]), static_cast<int>(turn));
       PipelineOptions count = mpmc(p, 1, chunk, 1000);
       count.chunking = turn % 2 ? Chunking::equal : Chunking::record;
       check_count(path, want, count);
@@ -525,7 +555,7 @@ TEST(PipelineMpmc, chunk_boundaries_at_chosen_bytes) {
         ++turn;
         for (const unsigned p : {2u, 3u, 7u}) {
           check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[(turn + p) % 3]));
-          check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + p + 1) % 3]));
+          check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + p + 1) % 3]), static_cast<int>(turn + p));
           PipelineOptions count = mpmc(p, 1, chunk, 1000);
           count.chunking = p == 3 ? Chunking::equal : Chunking::record;
           check_count(path, want, count);
@@ -695,7 +725,7 @@ void check_error_grid(const std::string& path, std::size_t turn) {
     for (const unsigned p : kProducers) {
       ++turn;
       check_batches(path, want, mpmc(p, kConsumers[turn % 3], chunk, kBatchRecords[turn % 3], turn % 5 == 0 ? 1 : 0));
-      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]));
+      check_reduce(path, want, mpmc(p, 0, chunk, kBatchRecords[(turn + 1) % 3]), static_cast<int>(turn));
       PipelineOptions count = mpmc(p, 1, chunk, 1000);
       check_count(path, want, count);
       if (p > 1) {
@@ -842,7 +872,7 @@ TEST(PipelineMpmc, random_files_and_configurations) {
       PipelineOptions po = mpmc(static_cast<unsigned>(pick(1, 8)), static_cast<unsigned>(pick(1, 5)), chunk, pick(1, 50), pick(0, 3));
       po.read.max_record_bytes = max_record;
       check_batches(path, want, po);
-      check_reduce(path, want, po);
+      check_reduce(path, want, po, static_cast<int>(it + run));
       po.chunking = pick(0, 1) ? Chunking::equal : Chunking::record;
       check_count(path, want, po);
     }
@@ -950,6 +980,7 @@ namespace {
 
 // Counts records; throws what `fail` says once it has seen more than `after` batches.
 struct Failing {
+  static constexpr bool needs_record_numbers = false;
   std::atomic<int>* batches;
   int after;
   std::function<void()> fail;
@@ -959,6 +990,17 @@ struct Failing {
     records += b.size();
   }
   void merge(const Failing& o) { records += o.records; }
+};
+
+// Throws when it meets the record at decoded offset `byte`.
+struct FailsAt {
+  static constexpr bool needs_record_numbers = false;
+  uint64_t byte;
+  void consume(const FastqBatch& b) {
+    for (const FastqRecord& r : b)
+      if (r.decoded_byte == byte) throw Error(ErrorKind::usage, "reduction says no", ErrorPosition{});
+  }
+  void merge(const FailsAt&) {}
 };
 
 }  // namespace
@@ -1013,14 +1055,6 @@ TEST(PipelineMpmc, reduction_error_and_data_error_first_in_file_order_wins) {
   const std::string path = dir.write("r.fq", damage(g.text, g.records[2900].decoded_byte, Damage::header_without_at));
   const std::optional<Error> data_error = run_batches(path, spmc(1)).error;
   ASSERT_TRUE(data_error);
-  struct FailsAt {
-    uint64_t byte;
-    void consume(const FastqBatch& b) {
-      for (const FastqRecord& r : b)
-        if (r.decoded_byte == byte) throw Error(ErrorKind::usage, "reduction says no", ErrorPosition{});
-    }
-    void merge(const FailsAt&) {}
-  };
   for (const unsigned p : {2u, 7u}) {
     for (const std::size_t chunk : {std::size_t{1024}, std::size_t{4096}}) {
       const PipelineOptions po = mpmc(p, 0, chunk, 10);
