@@ -313,7 +313,7 @@ void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n
   fastq::FastqParser parser(text, total_ ? reduce_options_ : options_, file_, first_record_no + records_);
   if (!closed) parser.set_open_end();
   if (total_) {
-    uint64_t records = 0;
+    uint64_t records = 0;  // records_ is set from the parser below
     batches_ += parse_into(parser, *total_, commit_batch_, records, bases_, commit_consume_ns_);
   } else if (queue_) {
     for (;;) {

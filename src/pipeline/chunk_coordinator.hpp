@@ -41,8 +41,9 @@ class FastqParser;
 /// parser over the whole input would produce it; an error is reported only once the chunk it
 /// is in is verified, so the first error in file order wins, with its true record number.
 /// A parked result keeps its batches (or counts, or partial result) and only the text before
-/// its guess and after its last whole record; a wrong guess loads the chunk again. Memory is bounded: at most
-/// `window` chunks are claimed but not committed (0: no bound, for counting runs only).
+/// its guess and after its last whole record; a wrong guess loads the chunk again. Memory is
+/// bounded: at most `window` chunks are claimed but not committed (0: no bound, for counting
+/// runs only).
 class ChunkCoordinator {
  public:
   /// Where records go: batches to `queue` (one registered producer per run_producer()
@@ -81,11 +82,11 @@ class ChunkCoordinator {
 
   /// Thread-seconds spent per stage, summed over threads.
   struct Times {
-    double load = 0;    ///< reading or decoding chunks
-    double parse = 0;   ///< framing and parsing chunks (producers)
-    double commit = 0;  ///< seams, numbering and queueing, waits for free batches included
-    double wait = 0;    ///< producers idle: too many chunks ahead of the committed one
-    double consume = 0; ///< with a Reduction: consuming batches and merging partial results
+    double load = 0;     ///< reading or decoding chunks
+    double parse = 0;    ///< framing and parsing chunks (producers)
+    double commit = 0;   ///< seams, numbering and queueing, waits for free batches included
+    double wait = 0;     ///< producers idle: too many chunks ahead of the committed one
+    double consume = 0;  ///< with a Reduction: consuming batches and merging partial results
   };
   Times times() const;
 
