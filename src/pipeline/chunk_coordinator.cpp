@@ -35,10 +35,6 @@ class SpanText final : public io::TextSource {
   std::size_t n_, i_ = 0;
 };
 
-// A producer's own batch, consumed at once, is kept this small so that it stays in the core's
-// L2 cache between parsing and consuming.
-constexpr std::size_t kReduceBatchBytes = std::size_t{256} << 10;
-
 // Thrown inside the committing thread when the queue stopped under it.
 struct QueueStopped {};
 

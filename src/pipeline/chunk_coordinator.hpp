@@ -26,6 +26,10 @@ namespace fastq {
 class FastqParser;
 }
 
+/// The largest batch a thread that consumes its own batches parses at once (reduce()): small
+/// enough to stay in the core's L2 cache between parsing and consuming.
+inline constexpr std::size_t kReduceBatchBytes = std::size_t{256} << 10;
+
 /// Producers claim chunks of one input, guess each chunk's first record
 /// (fastq::find_record_start), parse from there and park the result. Results are committed
 /// strictly in chunk order, by whichever producer finds the next one ready:

@@ -404,7 +404,9 @@ RunInfo reduce(const std::string& path, const PipelineOptions& options, Reductio
     return info;
   }
   if (mpmc) return reduce_mpmc(path, options, plan, total);
-  Reader reader(path, read_options(options));
+  ReadOptions read = read_options(options);
+  read.batch_bytes = std::min(read.batch_bytes, kReduceBatchBytes);
+  Reader reader(path, read);
   if (options.on_start) options.on_start(finish(reader, 0, 0));
   RunInfo info = consume_inline(reader, options, 0, [&total](unsigned, const FastqBatch& batch) {
     total.consume(batch);
