@@ -78,7 +78,9 @@ class FastqStats {
   void add_position_sums(const char* qual, std::size_t len);
   void flush_position_sums();
   // Position i's sum of quality bytes: the flushed part and the pending 16-bit lane.
-  uint64_t position_byte_sum(std::size_t i) const { return pos_raw_sum_[i] + pos_acc16_[i]; }
+  uint64_t position_byte_sum(std::size_t i) const {
+    return (i < pos_raw_sum_.size() ? pos_raw_sum_[i] : 0) + pos_acc16_[i];
+  }
 
   uint64_t reads_ = 0, bases_ = 0, min_length_ = UINT64_MAX, max_length_ = 0;
   uint64_t base_counts_[5] = {};           // A, C, G, T, N, either case
@@ -88,9 +90,12 @@ class FastqStats {
   uint64_t qual_at_least_[4] = {};
   uint64_t qual_byte_sum_ = 0;
   uint8_t qual_lo_ = 255, qual_hi_ = 0;
-  std::vector<uint64_t> short_lengths_;    // length -> reads, for lengths < 65536
+  std::vector<uint64_t> short_lengths_;    // length -> reads, for short lengths (stats.cpp)
   std::map<uint64_t, uint64_t> long_lengths_;
-  std::vector<uint64_t> pos_raw_sum_;      // per position: sum of quality *bytes*
+  // Per position: sum of quality *bytes*; grown at a flush or merge only, so it may be shorter
+  // than pos_acc16_ (whose size is the positions seen): a partial result of a few reads merges
+  // its lanes alone.
+  std::vector<uint64_t> pos_raw_sum_;
   // Quality bytes are first added into 16-bit lanes (vectorises well) and flushed to
   // pos_raw_sum_ every 256 reads, before they could overflow (255 * 256 < 65536); readers add
   // the pending lanes (position_byte_sum). Flushing after every batch cost a fifth as much as

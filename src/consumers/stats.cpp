@@ -118,15 +118,13 @@ void add_widened(uint16_t* acc, const uint8_t* q, std::size_t n) {
 
 void FastqStats::add_position_sums(const char* qual, std::size_t len) {
   len = std::min(len, kMaxTrackedPositions);
-  if (pos_acc16_.size() < len) {
-    pos_acc16_.resize(len, 0);
-    pos_raw_sum_.resize(len, 0);
-  }
+  if (pos_acc16_.size() < len) pos_acc16_.resize(len, 0);
   add_widened(pos_acc16_.data(), reinterpret_cast<const uint8_t*>(qual), len);
   if (++acc16_reads_ == kReadsPerFlush) flush_position_sums();
 }
 
 void FastqStats::flush_position_sums() {
+  if (pos_raw_sum_.size() < pos_acc16_.size()) pos_raw_sum_.resize(pos_acc16_.size(), 0);
   for (std::size_t i = 0; i < pos_acc16_.size(); ++i) {
     pos_raw_sum_[i] += pos_acc16_[i];
     pos_acc16_[i] = 0;
@@ -186,11 +184,14 @@ void FastqStats::merge(const FastqStats& other) {
     short_lengths_.resize(other.short_lengths_.size(), 0);
   for (std::size_t i = 0; i < other.short_lengths_.size(); ++i) short_lengths_[i] += other.short_lengths_[i];
   for (const auto& [len, count] : other.long_lengths_) long_lengths_[len] += count;
-  if (pos_raw_sum_.size() < other.pos_raw_sum_.size()) {
-    pos_raw_sum_.resize(other.pos_raw_sum_.size(), 0);
-    pos_acc16_.resize(other.pos_raw_sum_.size(), 0);
-  }
-  for (std::size_t i = 0; i < other.pos_raw_sum_.size(); ++i) pos_raw_sum_[i] += other.position_byte_sum(i);
+  // Into the 64-bit sums: other's pending lanes could overflow ours.
+  const std::size_t positions = other.pos_acc16_.size();
+  if (pos_acc16_.size() < positions) pos_acc16_.resize(positions, 0);
+  if (pos_raw_sum_.size() < positions) pos_raw_sum_.resize(positions, 0);
+  uint64_t* sum = pos_raw_sum_.data();
+  for (std::size_t i = 0; i < other.pos_raw_sum_.size(); ++i) sum[i] += other.pos_raw_sum_[i];
+  const uint16_t* lane = other.pos_acc16_.data();
+  for (std::size_t i = 0; i < positions; ++i) sum[i] += lane[i];
 }
 
 FastqStats::Counters FastqStats::counters() const {
@@ -205,8 +206,8 @@ FastqStats::Counters FastqStats::counters() const {
   c.quality_lo = qual_lo_;
   c.quality_hi = qual_hi_;
   c.length_histogram = length_histogram();
-  c.position_byte_sums.resize(pos_raw_sum_.size());
-  for (std::size_t i = 0; i < pos_raw_sum_.size(); ++i) c.position_byte_sums[i] = position_byte_sum(i);
+  c.position_byte_sums.resize(pos_acc16_.size());
+  for (std::size_t i = 0; i < pos_acc16_.size(); ++i) c.position_byte_sums[i] = position_byte_sum(i);
   // Positions no read reaches carry nothing: drop trailing zeros so equal data compare equal.
   while (!c.position_byte_sums.empty() && c.position_byte_sums.back() == 0) c.position_byte_sums.pop_back();
   return c;
@@ -273,16 +274,17 @@ std::map<uint64_t, uint64_t> FastqStats::length_histogram() const {
 }
 
 std::vector<uint64_t> FastqStats::position_counts() const {
-  // Reads longer than i, from the length histogram: no per-base counting needed.
+  // Reads longer than i, from the length counts: reads of length L reach positions 0..L-1, so
+  // count them at L - 1 (the last position kept, if L is longer) and sum from the back. No copy
+  // of the histogram: long reads can have tens of thousands of distinct lengths.
   const std::size_t n = std::min<uint64_t>(max_length_, kMaxTrackedPositions);
   std::vector<uint64_t> longer(n, 0);
-  uint64_t running = 0;
-  const std::map<uint64_t, uint64_t> hist = length_histogram();
-  auto it = hist.rbegin();
-  for (std::size_t i = n; i-- > 0;) {
-    while (it != hist.rend() && it->first > i) running += (it++)->second;
-    longer[i] = running;
-  }
+  const auto add = [&](uint64_t len, uint64_t reads) {
+    if (len > 0) longer[std::min<uint64_t>(len, n) - 1] += reads;
+  };
+  for (std::size_t len = 0; len < short_lengths_.size(); ++len) add(len, short_lengths_[len]);
+  for (const auto& [len, reads] : long_lengths_) add(len, reads);
+  for (std::size_t i = n; i-- > 1;) longer[i - 1] += longer[i];
   return longer;
 }
 
@@ -290,7 +292,7 @@ std::vector<uint64_t> FastqStats::position_quality_sums(QualitySchema schema) co
   const std::vector<uint64_t> counts = position_counts();
   const uint64_t offset = static_cast<uint64_t>(quality_offset(schema));
   std::vector<uint64_t> sums(counts.size(), 0);
-  for (std::size_t i = 0; i < sums.size() && i < pos_raw_sum_.size(); ++i) {
+  for (std::size_t i = 0; i < sums.size() && i < pos_acc16_.size(); ++i) {
     const uint64_t floor = offset * counts[i];
     const uint64_t raw = position_byte_sum(i);
     sums[i] = raw > floor ? raw - floor : 0;
