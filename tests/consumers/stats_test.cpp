@@ -367,3 +367,23 @@ TEST(Stats, producers_reducing_chunks_equal_the_reference) {
     }
   }
 }
+
+TEST(Stats, reads_longer_than_the_tracked_positions) {
+  // Breaks when a read past kMaxTrackedPositions is dropped from the position counts (it reaches
+  // every tracked position) or makes the arrays longer than the limit.
+  const std::size_t limit = FastqStats::kMaxTrackedPositions;
+  const std::size_t long_len = limit + 10, short_len = 5;
+  std::string text = "@a\n" + std::string(long_len, 'A') + "\n+\n" + std::string(long_len, '5') + "\n";
+  text += "@b\n" + std::string(short_len, 'C') + "\n+\n" + std::string(short_len, '+') + "\n";
+  TempDir dir;
+  const FastqStats s = stats_of(dir.write("l.fq", text));
+  const std::vector<uint64_t> counts = s.position_counts();
+  const std::vector<uint64_t> sums = s.position_quality_sums(QualitySchema::sanger);
+  ASSERT_EQ(counts.size(), limit);
+  ASSERT_EQ(sums.size(), limit);
+  for (std::size_t i = 0; i < limit; ++i) {
+    ASSERT_EQ(counts[i], i < short_len ? 2u : 1u) << "position " << i;
+    ASSERT_EQ(sums[i], i < short_len ? 20u + 10u : 20u) << "position " << i;
+  }
+  EXPECT_EQ(s.length_histogram(), (std::map<uint64_t, uint64_t>{{short_len, 1}, {long_len, 1}}));
+}
