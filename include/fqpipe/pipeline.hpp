@@ -47,6 +47,7 @@ struct PipelineOptions {
   /// Threads. 1 runs everything on the calling thread. SPMC with T >= 2 runs T - 1 consumer
   /// threads, the calling thread as the parser and one more thread decoding ahead of it. MPMC
   /// runs `producers` producer threads (the calling thread one of them) and the consumers.
+  /// reduce() and run() need no consumer threads unless `consumers` asks for them.
   unsigned threads = 1;
   PipelineMode mode = PipelineMode::automatic;
   Chunking chunking = Chunking::automatic;

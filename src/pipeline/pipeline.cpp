@@ -2,8 +2,10 @@
 // queue) or MPMC (a ChunkCoordinator's producers do); which one is decided here, per input.
 #include "fqpipe/pipeline.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "fqpipe/error.hpp"
@@ -121,6 +123,31 @@ uint64_t record_start_at(const std::string& path, uint64_t at, uint64_t size) {
   return size;
 }
 
+// MPMC chunks of a plain file hold about this many records: each chunk costs a seam (the record
+// across it is copied and parsed by the committer) and, in reduce(), a partial result as long
+// as its longest read. With 12.6 kb reads in 1 MiB chunks that was a fifth of `stats -t 2`'s
+// time (long.fastq: 75 -> 63 ms with 4 MiB chunks; 150 bp reads: no change).
+constexpr uint64_t kRecordsPerChunk = 128;
+constexpr uint64_t kMaxRecordChunk = uint64_t{8} << 20;
+
+// The chunk size for a plain file under automatic chunking: `chunk`, raised to hold about
+// kRecordsPerChunk records of the mean size in the file's first MiB, but leaving at least 8
+// chunks per producer.
+std::size_t chunk_for_records(const std::string& path, uint64_t size, std::size_t chunk, unsigned producers) {
+  io::FileChunks file(path, std::size_t{1} << 20, 1, 0, size);
+  io::TextChunk first;
+  if (!file.claim(first, 0)) return chunk;
+  file.load(first);
+  uint64_t lines = 0, whole = 0;  // newlines, and bytes up to the end of the last whole record
+  for (const char* p = first.data(); (p = static_cast<const char*>(std::memchr(p, '\n', first.data() + first.size - p)));) {
+    ++p;
+    if (++lines % 4 == 0) whole = static_cast<uint64_t>(p - first.data());
+  }
+  const uint64_t record_bytes = lines >= 4 ? whole / (lines / 4) : first.size + 1;  // none whole: longer
+  const uint64_t want = std::min({record_bytes * kRecordsPerChunk, kMaxRecordChunk, size / (8 * uint64_t{producers})});
+  return static_cast<std::size_t>(std::max<uint64_t>(chunk, want));
+}
+
 // The byte range of part `part` of `parts` of a plain file.
 std::pair<uint64_t, uint64_t> part_range(const std::string& path, uint64_t size, unsigned part,
                                          unsigned parts) {
@@ -222,6 +249,10 @@ bool plan_mpmc(const std::string& path, const PipelineOptions& options, bool cou
       plan.input.file_size < 4 * static_cast<uint64_t>(chunk)) {
     plan.how = "spmc: input smaller than 4 chunks";
     return false;
+  }
+  if (plan.input.format == InputFormat::plain && options.chunking == Chunking::automatic) {
+    const std::size_t wide = chunk_for_records(path, plan.input.file_size, chunk, plan.producers);
+    if (wide > chunk) plan.input.chunks = std::make_unique<io::FileChunks>(path, wide, 1);
   }
   const bool lanes = plan.input.chunks->lanes() > 1;
   plan.window = lanes ? 0 : 2 * static_cast<std::size_t>(plan.producers);

@@ -356,6 +356,7 @@ TEST(Stats, producers_reducing_chunks_equal_the_reference) {
       PipelineOptions po;
       po.threads = producers;
       po.mode = PipelineMode::mpmc;
+      po.chunking = Chunking::record;  // exactly these chunk sizes (automatic may raise them)
       po.read.chunk_bytes = chunk;
       po.read.batch_records = 33;
       RunInfo info;
@@ -386,4 +387,44 @@ TEST(Stats, reads_longer_than_the_tracked_positions) {
     ASSERT_EQ(sums[i], i < short_len ? 20u + 10u : 20u) << "position " << i;
   }
   EXPECT_EQ(s.length_histogram(), (std::map<uint64_t, uint64_t>{{short_len, 1}, {long_len, 1}}));
+}
+
+TEST(Stats, automatic_chunks_grow_with_the_reads) {
+  // Automatic chunking raises the chunk size of a plain file with long reads (about 128
+  // records a chunk, at least 8 chunks per producer); the statistics must not change, and
+  // short reads keep the given size. Breaks when the estimate is off by a record's lines
+  // (a chunk per record) or ignores the cap.
+  GenOptions o;
+  o.records = 4000;
+  o.min_length = 2000;
+  o.max_length = 6000;
+  o.seed = 40;
+  const Generated g = generate_fastq(o);
+  GenOptions s = o;
+  s.min_length = 100;
+  s.max_length = 150;
+  s.records = 60000;
+  const Generated short_reads = generate_fastq(s);
+  TempDir dir;
+  for (const auto& [text, raised] : {std::pair{&g.text, true}, std::pair{&short_reads.text, false}}) {
+    const std::string path = dir.write("auto.fq", *text);
+    const RefStats want = reference_stats(split_fastq(*text), 33);
+    PipelineOptions po;
+    po.threads = 2;
+    po.read.chunk_bytes = 64 << 10;
+    RunInfo info;
+    const FastqStats got = run<FastqStats>(path, po, [] { return FastqStats(); }, &info);
+    expect_equal(got, want, QualitySchema::sanger);
+    ASSERT_EQ(info.mode, PipelineMode::mpmc) << info.plan;
+    const std::size_t at = info.plan.find(" KiB chunks");
+    ASSERT_NE(at, std::string::npos) << info.plan;
+    const std::size_t kib = std::stoul(info.plan.substr(info.plan.rfind(' ', at - 1) + 1));
+    if (raised) {
+      // ~8 KiB records: about 128 a chunk (1 MiB), below the cap of size / 16.
+      EXPECT_GT(kib, 512u) << info.plan;
+      EXPECT_LE(kib * 1024, text->size() / 16) << info.plan;
+    } else {
+      EXPECT_EQ(kib, 64u) << info.plan;
+    }
+  }
 }
