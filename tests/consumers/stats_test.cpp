@@ -391,8 +391,8 @@ TEST(Stats, reads_longer_than_the_tracked_positions) {
 
 TEST(Stats, automatic_chunks_grow_with_the_reads) {
   // Automatic chunking raises the chunk size of a plain file with long reads (about 128
-  // records a chunk, at least 8 chunks per producer); the statistics must not change, and
-  // short reads keep the given size. Breaks when the estimate is off by a record's lines
+  // records a chunk, at least 8 chunks per producer) where producers keep their records
+  // (run<>, count); the statistics must not change, and short reads keep the given size. Breaks when the estimate is off by a record's lines
   // (a chunk per record) or ignores the cap.
   GenOptions o;
   o.records = 4000;
@@ -426,5 +426,9 @@ TEST(Stats, automatic_chunks_grow_with_the_reads) {
     } else {
       EXPECT_EQ(kib, 64u) << info.plan;
     }
+    // Batches handed to consumers (cat, for_each_batch) keep the given size: larger chunks
+    // would only make them wait longer for their turn.
+    const RunInfo queued = for_each_batch(path, po, [](unsigned, const FastqBatch&) {});
+    EXPECT_NE(queued.plan.find(" 64 KiB chunks"), std::string::npos) << queued.plan;
   }
 }
