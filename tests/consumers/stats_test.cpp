@@ -2,7 +2,9 @@
 // and its invariance under threads, batch sizes and merge order. What would break: lowercase
 // bases not counted, Phred+64 handled as +33, Q20/Q30 off by one at the threshold, the 16-bit
 // per-position accumulators overflowing, long reads missing from the length histogram, or a
-// merge that is not exact (results depending on the thread count).
+// merge that is not exact (results depending on the thread count), or a partial result of
+// the producers (run<> reduces on them) that is cleared or merged wrong. The suite name "Stats"
+// is in scripts/test's TSan regex.
 #include <gtest/gtest.h>
 
 #include <map>
