@@ -94,8 +94,8 @@ ChunkCoordinator::ChunkCoordinator(io::ChunkSource& source, const ReadOptions& o
                                    std::string file, BatchQueue* queue, std::size_t window,
                                    Reduction* total)
     : source_(source), options_(options), file_(std::move(file)), queue_(queue),
-      window_(window), total_(total), reduce_options_(options) {
-  reduce_options_.batch_bytes = std::min(options.batch_bytes, kReduceBatchBytes);
+      window_(window), total_(total) {
+  if (total_) options_.batch_bytes = std::min(options_.batch_bytes, kReduceBatchBytes);
 }
 
 ChunkCoordinator::~ChunkCoordinator() = default;
@@ -224,12 +224,13 @@ void ChunkCoordinator::process(io::TextChunk& chunk, FastqBatch& own, Result& r)
   const io::TextBuffer span{chunk.data() + r.start, chunk.size - r.start, chunk.decoded_offset + r.start};
   int64_t consume_ns = 0;
   SpanText source(&span, 1);
-  fastq::FastqParser parser(source, total_ ? reduce_options_ : options_, file_, 1);
+  fastq::FastqParser parser(source, options_, file_, 1);
   parser.set_open_end();
   try {
     if (total_) {
       r.partial = spare_partial();
-      r.reduced_batches = parse_into(parser, *r.partial, own, r.records, r.bases, consume_ns);
+      r.reduced_batches = parse_into(parser, *r.partial, own, r.bases, consume_ns);
+      r.records = parser.records();  // numbered from 1 in the chunk
     } else if (queue_) {
       for (;;) {
         std::unique_ptr<FastqBatch> b = spare_batch();
@@ -306,11 +307,10 @@ void ChunkCoordinator::parse_in_order(const io::TextBuffer* spans, std::size_t n
   for (std::size_t i = 0; i < n; ++i) total += spans[i].size;
   if (total == 0) return;
   SpanText text(spans, n);
-  fastq::FastqParser parser(text, total_ ? reduce_options_ : options_, file_, first_record_no + records_);
+  fastq::FastqParser parser(text, options_, file_, first_record_no + records_);
   if (!closed) parser.set_open_end();
   if (total_) {
-    uint64_t records = 0;  // records_ is set from the parser below
-    batches_ += parse_into(parser, *total_, commit_batch_, records, bases_, commit_consume_ns_);
+    batches_ += parse_into(parser, *total_, commit_batch_, bases_, commit_consume_ns_);
   } else if (queue_) {
     for (;;) {
       FastqBatch* b = queue_->acquire();
@@ -364,15 +364,14 @@ void ChunkCoordinator::emit(std::vector<std::unique_ptr<FastqBatch>>& batches) {
 }
 
 // Parses batches into `batch` and consumes each into `into` (the producer's own records,
-// while they are in its cache); adds what it took to `records` and `bases`. Returns the
-// number of batches; adds the time spent consuming to `consume_ns` (and to consume_ns_).
+// while they are in its cache); adds their bases to `bases`. Returns the number of batches;
+// adds the time spent consuming to `consume_ns` (and to consume_ns_).
 uint64_t ChunkCoordinator::parse_into(fastq::FastqParser& parser, Reduction& into, FastqBatch& batch,
-                                      uint64_t& records, uint64_t& bases, int64_t& consume_ns) {
+                                      uint64_t& bases, int64_t& consume_ns) {
   const int64_t before = consume_ns;
   uint64_t batches = 0;
   while (parser.next_batch(batch)) {
     ++batches;
-    records += batch.size();
     bases += batch.sequence_bytes();
     const auto t0 = Clock::now();
     try {

@@ -102,7 +102,7 @@ class ChunkCoordinator {
   void parse_in_order(const io::TextBuffer* spans, std::size_t n, bool closed);
   void emit(std::vector<std::unique_ptr<FastqBatch>>& batches);
   uint64_t parse_into(fastq::FastqParser& parser, Reduction& into, FastqBatch& batch,
-                      uint64_t& records, uint64_t& bases, int64_t& consume_ns);
+                      uint64_t& bases, int64_t& consume_ns);
   void stop(std::exception_ptr error);
   bool stopped() const;
   std::unique_ptr<FastqBatch> spare_batch();
@@ -110,12 +110,11 @@ class ChunkCoordinator {
   std::unique_ptr<Reduction> spare_partial();
 
   io::ChunkSource& source_;
-  ReadOptions options_;
+  ReadOptions options_;  // with a Reduction, batch_bytes at most kReduceBatchBytes
   std::string file_;
   BatchQueue* queue_;
   std::size_t window_;
   Reduction* total_;
-  ReadOptions reduce_options_;  // options_ with batches small enough to stay in a core's cache
 
   mutable std::mutex mutex_;
   std::condition_variable progress_;  // a commit happened, or the run stopped

@@ -125,8 +125,8 @@ uint64_t record_start_at(const std::string& path, uint64_t at, uint64_t size) {
 
 // MPMC chunks of a plain file hold about this many records: each chunk costs a seam (the record
 // across it is copied and parsed by the committer) and, in reduce(), a partial result as long
-// as its longest read. With 12.6 kb reads in 1 MiB chunks that was a fifth of `stats -t 2`'s
-// time (long.fastq: 75 -> 63 ms with 4 MiB chunks; 150 bp reads: no change).
+// as its longest read. With 12.6 kb reads in 1 MiB chunks that was a tenth of `stats -t 2`'s
+// time (bench/compare.sh, long.fastq: 0.075 s with 1 MiB chunks, 0.068 s with 3.6 MiB ones).
 constexpr uint64_t kRecordsPerChunk = 128;
 constexpr uint64_t kMaxRecordChunk = uint64_t{8} << 20;
 
@@ -286,6 +286,7 @@ RunInfo mpmc_info(const std::string& path, const Plan& plan, const ChunkCoordina
   info.times.parse = t.parse;
   info.times.commit = t.commit;
   info.times.producer_wait = t.wait;
+  info.times.consume = t.consume;  // a reducing run's; for_each_batch sets its consumers'
   return info;
 }
 
@@ -339,9 +340,7 @@ RunInfo reduce_mpmc(const std::string& path, const PipelineOptions& options, Pla
   if (options.on_start) options.on_start(mpmc_info(path, plan, coord, 0));
   run_producers(coord, plan.producers, plan.input.chunks->lanes());
   coord.rethrow_error();
-  RunInfo info = mpmc_info(path, plan, coord, 0);
-  info.times.consume = coord.times().consume;
-  return info;
+  return mpmc_info(path, plan, coord, 0);
 }
 
 // One thread parses and consumes every batch; with threads >= 2 the Reader decodes ahead on
@@ -373,11 +372,11 @@ unsigned consumer_count(const PipelineOptions& options) noexcept {
   return options.threads <= 1 ? 1 : options.threads - 1;
 }
 
-RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
-                       const std::function<void(unsigned, const FastqBatch&)>& consume) {
-  Plan plan;
-  if (plan_mpmc(path, options, false, false, plan)) return for_each_batch_mpmc(path, options, plan, consume);
+namespace {
 
+// SPMC: this thread reads and parses (inline with the consumer when threads <= 1).
+RunInfo for_each_batch_spmc(const std::string& path, const PipelineOptions& options, const Plan& plan,
+                            const std::function<void(unsigned, const FastqBatch&)>& consume) {
   const ReadOptions read = read_options(options);
   Reader reader(path, read);
   const unsigned consumers = consumer_count(options);
@@ -425,16 +424,28 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   return info;
 }
 
+}  // namespace
+
+RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
+                       const std::function<void(unsigned, const FastqBatch&)>& consume) {
+  Plan plan;
+  if (plan_mpmc(path, options, false, false, plan)) return for_each_batch_mpmc(path, options, plan, consume);
+  return for_each_batch_spmc(path, options, plan, consume);
+}
+
 RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total) {
   Plan plan;
-  const bool queued = options.consumers || total.needs_record_numbers();
-  const bool mpmc = plan_mpmc(path, options, false, !queued, plan);
-  if (options.consumers || (mpmc && total.needs_record_numbers())) {
+  // Queued: consumer threads asked for, or an MPMC run whose speculative batches would carry
+  // chunk-relative numbers to a reduction that reads them (SPMC numbers are exact anyway).
+  const bool may_speculate = !options.consumers && !total.needs_record_numbers();
+  const bool mpmc = plan_mpmc(path, options, false, may_speculate, plan);
+  if (options.consumers || (mpmc && !may_speculate)) {
     // Consumer threads, each filling its own partial result from the queue.
     std::vector<std::unique_ptr<Reduction>> parts;
     for (unsigned w = 0; w < consumer_count(options); ++w) parts.push_back(total.make());
     const auto consume = [&parts](unsigned w, const FastqBatch& batch) { parts[w]->consume(batch); };
-    RunInfo info = mpmc ? for_each_batch_mpmc(path, options, plan, consume) : for_each_batch(path, options, consume);
+    RunInfo info = mpmc ? for_each_batch_mpmc(path, options, plan, consume)
+                        : for_each_batch_spmc(path, options, plan, consume);
     for (const auto& part : parts) part->merge_into(total);
     return info;
   }
