@@ -40,6 +40,12 @@ constexpr size_t write_margin = 2 * primary_literal_runs + 258 + 32;
 constexpr unsigned refills_per_step = 3;
 // Fewest elements decoded between two marker scans in 16-bit mode (scan calls are not free).
 constexpr size_t min_scan_step = 4096;
+// distance_code() of every symbol a whole_match entry can name, for the hot loop.
+constexpr std::array<DistanceCode, 30> distance_codes = [] {
+  std::array<DistanceCode, 30> codes{};
+  for (unsigned s = 0; s < codes.size(); ++s) codes[s] = distance_code(s);
+  return codes;
+}();
 
 using ByteVec = uint8_t __attribute__((vector_size(16)));
 
@@ -222,6 +228,7 @@ DeflateStatus DeflateDecoder::decode_blocks(State& st) {
         // read_dynamic_header validated both codes, so building cannot fail.
         (void)litlen_.build(header_.literal_lengths());
         (void)dist_.build(header_.distance_lengths());
+        litlen_.add_distances(dist_);
         status = decode_compressed(st, litlen_, dist_);
         break;
       default: status = DeflateStatus::invalid_block_type; break;
@@ -346,6 +353,23 @@ template <typename T, bool NearEnd>
       } while ((e & literal) && ++runs < primary_literal_runs);
       if (e & literal) continue;  // four literal entries done: refill at the top
       refill();
+    }
+    if (e & whole_match) [[likely]] {
+      // Length and distance code in one entry: only the distance's extra bits are read here.
+      const uint64_t bits = in.bits();
+      in.consume(total_bits(e));
+      const DistanceCode code = distance_codes[match_distance_symbol(e)];
+      const uint32_t distance = code.base + static_cast<uint32_t>((bits >> code_length(e)) & BitReader::low_mask(code.extra));
+      const uint32_t length = match_length(e);
+      e = primary_entry();
+      if (distance > pos) [[unlikely]] {
+        symbol_error_ = DeflateStatus::distance_beyond_history;
+        result = Progress::error;
+        break;
+      }
+      copy_match(out + pos, distance, length);
+      pos += length;
+      continue;
     }
     if (e & subtable) [[unlikely]] {
       e = litlen.subtable_entry(e, in.bits());

@@ -71,9 +71,8 @@ BaseAndExtra length_symbol(unsigned symbol) {
 }
 
 BaseAndExtra distance_symbol(unsigned symbol) {
-  if (symbol < 4) return {symbol + 1, 0};
-  const unsigned extra = symbol / 2 - 1;
-  return {((2 + symbol % 2) << extra) + 1, extra};
+  const DistanceCode d = distance_code(symbol);
+  return {d.base, d.extra};
 }
 
 }  // namespace
@@ -182,6 +181,31 @@ void LiteralLengthTable::pair_literals() {
   }
 }
 
+void LiteralLengthTable::add_distances(const DistanceTable& dist) {
+  using namespace huffman_entry;
+  constexpr uint32_t primary_size = 1u << primary_bits;
+  for (uint32_t i = 0; i < primary_size; ++i) {
+    const uint32_t e = entries_[i];
+    if (e & (literal | exceptional | whole_match)) continue;
+    const unsigned length_bits = total_bits(e);  // the length code and its extra bits
+    if (length_bits >= primary_bits) continue;
+    // The distance code starts at bit length_bits of the index; only primary_bits - length_bits
+    // of it are known here, so it qualifies only if it is no longer than that.
+    const uint32_t d = dist.primary()[(i >> length_bits) & DistanceTable::primary_mask];
+    if (d & exceptional) continue;  // invalid, or longer than the distance primary bits
+    const unsigned prefix = length_bits + code_length(d);
+    if (prefix > primary_bits) continue;
+    const unsigned extra = total_bits(d) - code_length(d);
+    const uint32_t base = payload(d);
+    // Distance symbol from its base and extra bits (the inverse of distance_code()).
+    const uint32_t symbol = extra == 0 ? base - 1 : 2 * (extra + 1) + (((base - 1) >> extra) - 2);
+    assert(distance_code(symbol).base == base && distance_code(symbol).extra == extra);
+    const uint32_t length = base_plus_extra(e, i);
+    entries_[i] = (prefix + extra) | (prefix << code_length_shift) | whole_match |
+                  ((length | (symbol << 9)) << payload_shift);
+  }
+}
+
 HuffmanStatus DistanceTable::build(std::span<const uint8_t> lengths) {
   assert(!lengths.empty() && lengths.size() <= 32);
   return build_entries(lengths, {.allow_single_length_one = true, .allow_empty = true},
@@ -208,6 +232,7 @@ const LiteralLengthTable& fixed_literal_length_table() {
     LiteralLengthTable t;
     [[maybe_unused]] const HuffmanStatus s = t.build(lengths);
     assert(s == HuffmanStatus::ok);
+    t.add_distances(fixed_distance_table());
     return t;
   }();
   return table;

@@ -34,6 +34,10 @@ namespace huffman_entry {
 inline constexpr uint32_t total_bits_mask = 0x3F;
 inline constexpr uint32_t literal = 1u << 15;       // payload byte 0 (bits 16..23) is a literal
 inline constexpr uint32_t two_literals = 1u << 6;   // with literal: bits 24..31 are a second literal
+// Without literal (and never with exceptional): a whole match, its length code with the extra bits
+// and the distance code after it (LiteralLengthTable::add_distances). Payload bits 0..8 are the
+// length, 9..13 the distance symbol; code_length is the bits before the distance's extra bits.
+inline constexpr uint32_t whole_match = 1u << 6;
 inline constexpr uint32_t exceptional = 1u << 7;    // end of block, invalid code or subtable pointer
 inline constexpr unsigned code_length_shift = 8;    // bits 8..11: code length without extra bits
 inline constexpr uint32_t end_of_block = 1u << 12;  // with exceptional
@@ -50,7 +54,20 @@ inline uint32_t base_plus_extra(uint32_t e, uint64_t bits) {
   const uint64_t code_and_extra = bits & ((uint64_t{1} << total_bits(e)) - 1);
   return payload(e) + static_cast<uint32_t>(code_and_extra >> code_length(e));
 }
+inline uint32_t match_length(uint32_t e) { return payload(e) & 0x1FF; }         // whole_match entry
+inline unsigned match_distance_symbol(uint32_t e) { return payload(e) >> 9; }  // whole_match entry
 }  // namespace huffman_entry
+
+// Distance symbols 0..29 (RFC 1951 §3.2.5): base distance and number of extra bits.
+struct DistanceCode {
+  uint16_t base;
+  uint16_t extra;
+};
+inline constexpr DistanceCode distance_code(unsigned symbol) {
+  if (symbol < 4) return {static_cast<uint16_t>(symbol + 1), 0};
+  const unsigned extra = symbol / 2 - 1;
+  return {static_cast<uint16_t>(((2 + symbol % 2) << extra) + 1), static_cast<uint16_t>(extra)};
+}
 
 // A decoding table with a 2^PrimaryBits primary table and room for subtables. MaxEntries bounds
 // primary + subtables for any accepted code (each subtable holds >= 2 codes of a complete code).
@@ -83,9 +100,17 @@ class HuffmanTable {
 
 // Literal/length code: 11 primary bits keep 8 KiB of entries in L1 and cover the codes of typical
 // text blocks; literal pairs that fit 11 bits decode in one lookup.
+class DistanceTable;
 class LiteralLengthTable : public HuffmanTable<11, 2048 + 144 * 16> {
  public:
   HuffmanStatus build(std::span<const uint8_t> lengths);  // 257..288 lengths
+  // Turns each primary entry of a length code into a whole_match entry where the length code, its
+  // extra bits and the distance code after them all lie within the primary bits: the decoder then
+  // needs one dependent lookup per match instead of two. On FASTQ, where matches outnumber
+  // literals about 3 to 1, ~89 % of matches qualify (reads_1.fastq.gz). `dist` is the distance
+  // table of the same block; build() starts over without it.
+  void add_distances(const DistanceTable& dist);
+
  private:
   void pair_literals();
 };
@@ -102,7 +127,7 @@ class CodeLengthTable : public HuffmanTable<7, 128> {
   HuffmanStatus build(std::span<const uint8_t> lengths);  // 19 lengths in symbol order
 };
 
-// The fixed codes of RFC 1951 §3.2.6, built once.
+// The fixed codes of RFC 1951 §3.2.6, built once (the literal/length table with add_distances).
 const LiteralLengthTable& fixed_literal_length_table();
 const DistanceTable& fixed_distance_table();
 

@@ -103,6 +103,98 @@ TEST(Huffman, every_distance_code_decodes_to_base_plus_extra_bits) {
   }
 }
 
+// add_distances: a length code followed by a distance code decodes as one whole_match entry
+// exactly when the length code, its extra bits and the distance code fit the primary bits; the
+// entry carries the length with its extra bits, the distance symbol, and where the distance's
+// extra bits start. Every other entry stays as build() made it.
+TEST(Huffman, whole_match_entries_hold_length_and_distance_code_when_both_fit) {
+  using namespace huffman_entry;
+  std::mt19937 rng(5);
+  unsigned whole = 0, split = 0;
+  for (int round = 0; round < 300; ++round) {
+    // Short codes often (so many pairs fit), long ones sometimes (subtables on either side).
+    auto lengths = random_complete_lengths(286, 2 + rng() % (round % 3 ? 40 : 285), 15, rng);
+    if (lengths[256] == 0) continue;
+    const auto dist_lengths = random_complete_lengths(30, 1 + rng() % 29, round % 4 ? 8 : 15, rng);
+    LiteralLengthTable plain, table;
+    DistanceTable dist;
+    ASSERT_EQ(plain.build(lengths), HuffmanStatus::ok);
+    ASSERT_EQ(table.build(lengths), HuffmanStatus::ok);
+    ASSERT_EQ(dist.build(dist_lengths), HuffmanStatus::ok);
+    table.add_distances(dist);
+    const auto codes = testing::canonical_codes(lengths);
+    const auto dist_codes = testing::canonical_codes(dist_lengths);
+    for (unsigned s = 257; s < 286; ++s) {
+      if (!lengths[s]) continue;
+      for (unsigned t = 0; t < 30; ++t) {
+        if (!dist_lengths[t]) continue;
+        const uint64_t len_tail = rng() & 0x1F, dist_tail = rng() & 0x1FFF, rest = rng();
+        const uint32_t length_entry = plain.lookup(reversed(codes[s], lengths[s]) | (len_tail << lengths[s]));
+        const unsigned len_extra = total_bits(length_entry) - lengths[s];
+        const unsigned dist_extra = distance_code(t).extra;
+        const unsigned prefix = lengths[s] + len_extra + dist_lengths[t];
+        const uint64_t bits = reversed(codes[s], lengths[s]) | ((len_tail & ((1u << len_extra) - 1)) << lengths[s]) |
+                              (reversed(dist_codes[t], dist_lengths[t]) << (lengths[s] + len_extra)) |
+                              (dist_tail << prefix) | (rest << (prefix + 13));
+        const uint32_t e = table.lookup(bits);
+        if (prefix <= LiteralLengthTable::primary_bits) {
+          ++whole;
+          ASSERT_TRUE(e & whole_match) << s << " " << t;
+          ASSERT_FALSE(e & (literal | exceptional));
+          ASSERT_EQ(match_length(e), base_plus_extra(length_entry, bits)) << s;
+          ASSERT_EQ(match_distance_symbol(e), t);
+          ASSERT_EQ(code_length(e), prefix);
+          ASSERT_EQ(total_bits(e), prefix + dist_extra);
+        } else {
+          ++split;
+          ASSERT_EQ(e, plain.lookup(bits)) << s << " " << t;  // the length entry, unchanged
+        }
+      }
+    }
+    for (uint32_t i = 0; i < (1u << LiteralLengthTable::primary_bits); ++i) {
+      if (!(table.lookup(i) & whole_match) || (plain.lookup(i) & literal)) {
+        ASSERT_EQ(table.lookup(i), plain.lookup(i)) << i;  // literals, end of block, pointers
+      }
+    }
+  }
+  EXPECT_GT(whole, 1000u);
+  EXPECT_GT(split, 1000u);
+}
+
+// A block without distance codes (all lengths zero), or with one code of length 1: a length code
+// before an unassigned distance bit string must stay a plain length entry, so the decoder reports
+// the invalid distance.
+TEST(Huffman, whole_match_entries_never_name_an_unassigned_distance_code) {
+  using namespace huffman_entry;
+  std::vector<uint8_t> lengths(286, 0);
+  lengths[256] = 2;
+  lengths[257] = 2;  // length 3
+  lengths['A'] = 2;
+  lengths['C'] = 2;
+  for (const std::vector<uint8_t>& dist_lengths : {std::vector<uint8_t>(30, 0), [] {
+         std::vector<uint8_t> one(30, 0);
+         one[4] = 1;  // only the bit string 0 is a distance code
+         return one;
+       }()}) {
+    LiteralLengthTable table;
+    DistanceTable dist;
+    ASSERT_EQ(table.build(lengths), HuffmanStatus::ok);
+    ASSERT_EQ(dist.build(dist_lengths), HuffmanStatus::ok);
+    table.add_distances(dist);
+    const auto codes = testing::canonical_codes(lengths);
+    const uint64_t length_code = reversed(codes[257], 2);
+    for (uint64_t after = 0; after < 512; ++after) {
+      const uint32_t e = table.lookup(length_code | (after << 2));
+      const bool assigned = dist_lengths[4] == 1 && (after & 1) == 0;
+      ASSERT_EQ((e & whole_match) != 0, assigned) << after;
+      if (assigned) {
+        ASSERT_EQ(match_distance_symbol(e), 4u);
+        ASSERT_EQ(total_bits(e), 2u + 1u + 1u);  // length code, distance code, one extra bit
+      }
+    }
+  }
+}
+
 TEST(Huffman, kraft_verdicts_follow_rfc1951_and_zlib) {
   const std::vector<uint8_t> complete = {1, 2, 3, 3};
   const std::vector<uint8_t> over = {1, 1, 2};
