@@ -4,6 +4,7 @@
 #include "gzip/parallel_gzip_reader.hpp"
 
 #include <isa-l/crc.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -42,10 +43,14 @@ struct ParallelGzipReader::OutputItem {
   enum class Kind { data, member_end, end, error };
   Kind kind = Kind::data;
   std::unique_ptr<DeflateChunk> chunk;  // data from a speculative chunk (markers resolved against `window`)
-  std::unique_ptr<ByteChunk> bytes;     // data decoded by the front
+  std::unique_ptr<ByteChunk> bytes;     // data decoded by the front, or the chunk's markers replaced
   std::vector<uint8_t> window;          // data from a speculative chunk: the preceding window
-  bool speculative = false;             // markers to replace: `bytes` not yet filled
-  bool resolving = false;               // a thread is replacing the markers (guarded by mutex_)
+  // Guarded by mutex_: markers to replace (`bytes` not yet filled); a speculative thread is
+  // replacing them (it reads `chunk` and `window` meanwhile); the consumer is done with the item
+  // while that thread still reads it, so that thread recycles and deletes it.
+  bool speculative = false;
+  bool resolving = false;
+  bool orphaned = false;
   DeflateStatus resolve_status = DeflateStatus::ok;
   uint32_t stored_crc = 0, stored_isize = 0;  // member_end: the trailer
   uint64_t member_no = 0, comp_byte = 0;
@@ -133,12 +138,6 @@ std::unique_ptr<DeflateChunk> ParallelGzipReader::take_chunk() {
   return chunk;
 }
 
-void ParallelGzipReader::give_back(std::unique_ptr<DeflateChunk> chunk) {
-  if (!chunk) return;
-  std::lock_guard lock(mutex_);
-  pool_.push_back(std::move(chunk));
-}
-
 // Blocks while max_ready_ items wait for the consumer. Throws nothing; a stop just drops it.
 void ParallelGzipReader::push(std::unique_ptr<OutputItem> item) {
   std::unique_lock lock(mutex_);
@@ -152,15 +151,23 @@ void ParallelGzipReader::push(std::unique_ptr<OutputItem> item) {
 // decode with an unknown window to the first boundary at or after the next guess.
 void ParallelGzipReader::speculate_loop() {
 #if defined(__linux__)
-  // Speculative decoding is optional work: when cores are short, the front, the parser and the
-  // consumers should get them first (Linux gives each thread its own nice value). Measured on
-  // 2 cores, reads_1.fastq.gz, `stats -t 2`, interleaved medians: nice +5 0.712 -> 0.680 s (7
-  // rounds) and 0.688 -> 0.681 s (9 rounds, nice +3..+19 all within 1 % of it); together with
-  // adopt() no longer waiting on starved chunks, 0.765 -> 0.680 s.
-  const auto tid = static_cast<id_t>(gettid());
-  errno = 0;
-  const int nice = getpriority(PRIO_PROCESS, tid);
-  if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(nice + 5, 19));
+  (void)pthread_setname_np(pthread_self(), "fqpipe-spec");  // for top -H, perf, gdb
+  // Speculative decoding is optional work: it should only use a core that nothing else wants,
+  // since the front is the critical path and the parser and consumers are not optional either.
+  // SCHED_IDLE does that (and the kernel places a waking thread on a core running only
+  // SCHED_IDLE threads as on an idle one). Measured on 2 cores, reads_1.fastq.gz, `stats -t 2`,
+  // 9 interleaved rounds: nice +5 0.642 s, SCHED_IDLE 0.602 s (igzip -dc 0.815 s); the front
+  // then decodes ~390 of ~500 pushes itself instead of ~350 and the run uses 10 % less CPU.
+  // An unprivileged thread cannot leave SCHED_IDLE again (RLIMIT_NICE), and under load it may
+  // not run for a long time: so nothing waits on a speculative thread without a bound (see
+  // slot_start, adopt and next). Where SCHED_IDLE is refused, nice +5 as before.
+  sched_param idle{};
+  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle) != 0) {
+    const auto tid = static_cast<id_t>(gettid());
+    errno = 0;
+    const int nice = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) (void)setpriority(PRIO_PROCESS, tid, std::min(nice + 5, 19));
+  }
 #endif
   DeflateDecoder decoder;
   const uint64_t comp_bits = comp_.size() * 8;
@@ -203,8 +210,19 @@ void ParallelGzipReader::speculate_loop() {
       if (OutputItem* item = pending()) {
         item->resolving = true;
         lock.unlock();
-        resolve(*item);
+        DeflateStatus status;
+        std::unique_ptr<ByteChunk> bytes = resolve(*item, status);
         lock.lock();
+        item->resolving = false;
+        if (item->orphaned) {
+          // The consumer replaced the markers itself and moved on: the item is this thread's.
+          pool_.push_back(std::move(item->chunk));
+          if (item->bytes) byte_pool_.push_back(std::move(item->bytes));
+          byte_pool_.push_back(std::move(bytes));
+          delete item;
+        } else {
+          install(*item, bytes, status);
+        }
         changed_.notify_all();
         continue;
       }
@@ -276,10 +294,12 @@ void ParallelGzipReader::advance_front(uint64_t g) {
   changed_.notify_all();
 }
 
-// The start bit of speculative slot g, waiting while its block finder runs; nullopt if the
-// front owns g (no speculative thread took it) or no start was found.
+// The start bit of speculative slot g; nullopt if the front owns g (no speculative thread took
+// it), no start was found, or its block finder has not finished: the front then decodes the
+// region itself rather than wait for a thread that may not get a core (speculative threads run
+// SCHED_IDLE). Speculative threads take chunks well ahead, so that last case is rare.
 std::optional<uint64_t> ParallelGzipReader::slot_start(uint64_t g) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   auto it = slots_.find(g);
   if (it == slots_.end()) {
     auto slot = std::make_unique<Slot>();
@@ -289,32 +309,45 @@ std::optional<uint64_t> ParallelGzipReader::slot_start(uint64_t g) {
   }
   Slot* slot = it->second.get();
   if (slot->state == Slot::State::front_owns) return std::nullopt;
-  changed_.wait(lock, [&] { return stopping_ || slot->start || slot->state == Slot::State::done; });
+  if (slot->state == Slot::State::working && !slot->start) {
+    slot->abandon();
+    ++counters_.cancelled_chunks;
+  }
   return slot->start;
 }
 
+// Seconds ISA-L would take on `bits` of compressed input here, at the speed measured so far
+// (before any measurement, 400 MB/s of compressed input: ISA-L on FASTQ). Call with mutex_ held.
+double ParallelGzipReader::front_seconds(double bits) const {
+  return bits * (front_time_.bits != 0 ? front_time_.per_bit() : 1.0 / (8 * 400e6));
+}
+
 // Takes the decoded speculative chunk g if it starts at pos_bit, waiting while it is decoded
-// if that ends sooner than ISA-L would take to decode it here (at the speeds measured so far).
-// Otherwise the chunk is cancelled and false returned: the front decodes the region itself. A
-// front that waited for a speculative thread starved of CPU (by the parser and the consumers,
-// whose work is not optional) lost more than the speculative decoding saved.
+// if that ends sooner than ISA-L would take to decode it here (at the speeds measured so far),
+// and never longer than that: a speculative thread may get no core at all for a while (it runs
+// SCHED_IDLE, behind the parser and the consumers, and behind other processes). Otherwise the
+// chunk is cancelled and false returned: the front decodes the region itself.
 bool ParallelGzipReader::adopt(uint64_t g, uint64_t pos_bit, std::unique_ptr<DeflateChunk>& out) {
   std::unique_lock lock(mutex_);
   auto it = slots_.find(g);
-  if (it == slots_.end()) return false;
+  if (it == slots_.end() || it->second->state == Slot::State::abandoned) return false;
   Slot* slot = it->second.get();
-  if (slot->state == Slot::State::working && speculative_time_.bits >= (1u << 23) &&
-      front_time_.bits >= (1u << 23)) {
+  if (slot->state == Slot::State::working) {
     const double bits = static_cast<double>(guess_bit(g + 1) - std::min(guess_bit(g + 1), pos_bit));
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot->began).count();
-    const double remaining = bits * speculative_time_.per_bit() - elapsed;
-    if (remaining > bits * front_time_.per_bit()) {
+    const double own = front_seconds(bits);
+    bool hopeless = false;
+    if (speculative_time_.bits >= (1u << 23) && front_time_.bits >= (1u << 23)) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - slot->began).count();
+      hopeless = bits * speculative_time_.per_bit() - elapsed > own;
+    }
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(own));
+    if (hopeless || !changed_.wait_until(lock, deadline, [&] { return stopping_ || slot->state == Slot::State::done; })) {
       slot->abandon();
       ++counters_.cancelled_chunks;
       return false;
     }
   }
-  changed_.wait(lock, [&] { return stopping_ || slot->state == Slot::State::done; });
   if (stopping_) return false;
   const bool match = slot->chunk && slot->chunk->start_bit == pos_bit;
   if (match) {
@@ -444,6 +477,9 @@ void ParallelGzipReader::decode_member_chunks(uint64_t member_no, uint64_t& pos_
 
 // The front: members one after another, each header and trailer read here.
 void ParallelGzipReader::front_loop() {
+#if defined(__linux__)
+  (void)pthread_setname_np(pthread_self(), "fqpipe-front");
+#endif
   try {
     uint64_t pos_byte = 0;
     for (uint64_t member_no = 1;; ++member_no) {
@@ -491,21 +527,33 @@ void ParallelGzipReader::front_loop() {
   }
 }
 
-// Replaces an adopted chunk's markers into a byte buffer. Called with item.resolving set by
-// the caller (so no other thread touches the item); clears `speculative` when done.
-void ParallelGzipReader::resolve(OutputItem& item) {
+// An adopted chunk's output with its markers replaced, in a new byte buffer. Reads only the
+// item's chunk and window, which stay unchanged once it is queued: a speculative thread and the
+// consumer may both run it on the same item (see next()).
+std::unique_ptr<ByteChunk> ParallelGzipReader::resolve(const OutputItem& item, DeflateStatus& status) {
   const auto t0 = std::chrono::steady_clock::now();
   auto bytes = take_bytes();
   const DeflateChunk& chunk = *item.chunk;
   const auto symbols = chunk.symbols();
   bytes->data.grow(chunk.decoded_size() + 1);
-  item.resolve_status = replace_markers(symbols, item.window, {bytes->data.data(), symbols.size()});
+  status = replace_markers(symbols, item.window, {bytes->data.data(), symbols.size()});
   if (!chunk.bytes().empty())
     std::memcpy(bytes->data.data() + symbols.size(), chunk.bytes().data(), chunk.bytes().size());
   bytes->size = chunk.decoded_size();
   std::lock_guard lock(mutex_);
   speculative_time_.add(std::chrono::steady_clock::now() - t0, 0);  // part of a speculative chunk's cost
+  return bytes;
+}
+
+// Gives the item the bytes of the first resolve() to finish; a later one's go back to the pool.
+// Call with mutex_ held.
+void ParallelGzipReader::install(OutputItem& item, std::unique_ptr<ByteChunk>& bytes, DeflateStatus status) {
+  if (!item.speculative) {
+    byte_pool_.push_back(std::move(bytes));
+    return;
+  }
   item.bytes = std::move(bytes);
+  item.resolve_status = status;
   item.speculative = false;
 }
 
@@ -525,30 +573,39 @@ const io::TextBuffer* ParallelGzipReader::next() {
     std::rethrow_exception(error_);
   };
   for (;;) {
-    if (current_) {
-      give_back(std::move(current_->chunk));
-      if (current_->bytes) {
-        std::lock_guard lock(mutex_);
-        byte_pool_.push_back(std::move(current_->bytes));
-      }
-      current_.reset();
-    }
     bool resolve_here = false;
     {
       std::unique_lock lock(mutex_);
+      if (current_) {
+        if (current_->resolving) {
+          current_->orphaned = true;  // its speculative thread still reads it, and will delete it
+          (void)current_.release();
+        } else {
+          if (current_->chunk) pool_.push_back(std::move(current_->chunk));
+          if (current_->bytes) byte_pool_.push_back(std::move(current_->bytes));
+          current_.reset();
+        }
+      }
       changed_.wait(lock, [&] { return !ready_.empty(); });
       current_ = std::move(ready_.front());
       ready_.pop_front();
       changed_.notify_all();
       OutputItem& head = *current_;
-      if (head.speculative && !head.resolving) {
-        head.resolving = true;  // nobody took it yet: replace the markers here
-        resolve_here = true;
-      } else {
-        changed_.wait(lock, [&] { return !head.speculative; });
+      if (head.speculative && head.resolving) {
+        // A speculative thread is replacing the markers: wait about as long as that takes (1 ns
+        // a byte is 4x the measured speed), then do it here rather than wait for a thread that
+        // may get no core.
+        const auto expected = std::chrono::nanoseconds(head.chunk->decoded_size());
+        changed_.wait_for(lock, expected, [&] { return !head.speculative; });
       }
+      resolve_here = head.speculative;
     }
-    if (resolve_here) resolve(*current_);
+    if (resolve_here) {
+      DeflateStatus status;
+      std::unique_ptr<ByteChunk> bytes = resolve(*current_, status);
+      std::lock_guard lock(mutex_);
+      install(*current_, bytes, status);
+    }
     OutputItem& item = *current_;
     // Everything in the item was decoded by now, so a vanished page it was read from shows.
     try {

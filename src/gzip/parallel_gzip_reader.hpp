@@ -67,10 +67,11 @@ class ParallelGzipReader final : public io::TextSource {
   std::unique_ptr<ByteChunk> take_bytes();
   void push_front_bytes(uint64_t member_no, std::unique_ptr<ByteChunk>& bytes, std::vector<uint8_t>& window);
   void note_front_byte(uint64_t front_byte);
-  void resolve(OutputItem& item);
+  std::unique_ptr<ByteChunk> resolve(const OutputItem& item, DeflateStatus& status);
+  void install(OutputItem& item, std::unique_ptr<ByteChunk>& bytes, DeflateStatus status);
+  double front_seconds(double bits) const;
   void push(std::unique_ptr<OutputItem> item);
   std::unique_ptr<DeflateChunk> take_chunk();
-  void give_back(std::unique_ptr<DeflateChunk> chunk);
   uint64_t guess_bit(uint64_t g) const noexcept { return g * chunk_bytes_ * 8; }
   [[noreturn]] void fail(const std::string& reason, uint64_t comp_byte) const;
 

@@ -11,8 +11,11 @@
 // Suites named *Concurrency use small inputs so the TSan run (ctest -R Concurrency) stays quick;
 // the large tool/chunk/thread matrix and the damage sweeps live in the other suites.
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sched.h>
 #include <zlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -632,6 +635,46 @@ TEST(ParallelGzipConcurrency, full_flush_stream_front_meets_byte_aligned_specula
       ASSERT_TRUE(r.bytes == expected) << where;
     }
   }
+}
+
+TEST(ParallelGzipConcurrency, speculative_threads_starved_of_cpu) {
+  // Hazard: speculative threads run SCHED_IDLE, so on a busy machine they may get no core for a
+  // long time. The front must not wait for one (its block finder, its chunk), nor the consumer
+  // for one that took a chunk's markers: here every thread shares one CPU with a busy thread of
+  // normal priority, and the reader must still give zlib's bytes well within the deadline.
+  // Orders of events the scheduler rarely produces otherwise: slots abandoned before their start
+  // is known, markers replaced twice, the item left to a speculative thread to recycle (ASan).
+  TempDir dir;
+  const std::string gz = zlib_gzip(fastq_text(3 * kMiB, 41), 6);
+  const std::string path = dir.write("starved.gz", gz);
+  const std::string expected = gunzip(gz);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(static_cast<unsigned>(std::max(0, sched_getcpu())), &one);
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    // Busy 3 ms, idle 1 ms: speculative threads get a core now and then, and lose it mid-work.
+    while (!stop.load(std::memory_order_relaxed)) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  for (unsigned threads : {2u, 3u, 8u, 8u, 8u}) {
+    std::string out;
+    with_deadline(60, [&] {
+      // The reader's threads inherit this thread's CPU set.
+      (void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+      ParallelGzipReader reader(path, path, threads, 32 * kKiB);
+      while (const io::TextBuffer* b = reader.next()) out.append(b->data, b->size);
+    });
+    EXPECT_TRUE(out == expected) << "threads " << threads << ": first difference at decoded byte "
+                                 << first_difference(out, expected);
+  }
+  stop = true;
+  busy.join();
 }
 
 TEST(ParallelGzipConcurrency, same_output_on_repeated_runs) {
