@@ -56,7 +56,7 @@ uint32_t make_entry(unsigned code_length, unsigned extra_bits, uint32_t flags, u
          (payload << huffman_entry::payload_shift);
 }
 
-// Length symbols 257..285 and distance symbols 0..29 (RFC 1951 §3.2.5), as base and extra bits.
+// Length symbols 257..285 (RFC 1951 §3.2.5) as base and extra bits; distances: distance_code().
 struct BaseAndExtra {
   uint32_t base;
   unsigned extra;
@@ -68,11 +68,6 @@ BaseAndExtra length_symbol(unsigned symbol) {
   if (i == 28) return {258, 0};
   const unsigned extra = i / 4 - 1;
   return {((4 + i % 4) << extra) + 3, extra};
-}
-
-BaseAndExtra distance_symbol(unsigned symbol) {
-  const DistanceCode d = distance_code(symbol);
-  return {d.base, d.extra};
 }
 
 }  // namespace
@@ -212,7 +207,7 @@ HuffmanStatus DistanceTable::build(std::span<const uint8_t> lengths) {
                        [](unsigned symbol, unsigned len) {
                          using namespace huffman_entry;
                          if (symbol >= 30) return make_entry(len, 0, exceptional | invalid, symbol);
-                         const BaseAndExtra b = distance_symbol(symbol);
+                         const DistanceCode b = distance_code(symbol);
                          return make_entry(len, b.extra, 0, b.base);
                        });
 }
