@@ -49,7 +49,8 @@ class BlockFinder {
   // A stored block's header can sit anywhere in the zero bits before its LEN field (its padding
   // is zero by definition), and every such position decodes the same block. The finder reports
   // the earliest one that is >= from_bit, at most 10 bits before LEN; the true header may be
-  // later, so compare stored starts by the byte offset of LEN, not by the bit.
+  // later, so compare stored starts by the byte offset of LEN, not by the bit. Empty stored
+  // blocks (flush markers) are never reported: the block after one is.
   std::optional<BlockCandidate> find(uint64_t from_bit, uint64_t until_bit = std::numeric_limits<uint64_t>::max());
   std::optional<uint64_t> find_dynamic(uint64_t from_bit, uint64_t until_bit);
   std::optional<uint64_t> find_stored(uint64_t from_bit, uint64_t until_bit);

@@ -297,6 +297,9 @@ DeflateStatus DeflateDecoder::make_room(State& st, size_t count) {
 //   2. literal entries (one or two literals each): store both slots with one write, consume, look
 //      up the next; up to four per refill (each takes <= 11 of the >= 56 bits, so the lookup after
 //      the fourth still sees >= 12); a non-literal entry then gets a refill (>= 56 bits again),
+//   2b. a whole-match entry (length and distance code, ~89 % of FASTQ's matches): the distance's
+//      extra bits read and everything consumed in one shift (<= 24 bits: >= 32 stay), the next
+//      primary entry looked up, the match copied, back to 1,
 //   3. subtable entry for codes longer than 11 bits (a long literal is stored and the loop goes on),
 //   4. end of block or invalid code: leave,
 //   5. length = base + extra bits, both from the entry, consumed in one shift (<= 20 bits),

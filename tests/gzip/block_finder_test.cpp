@@ -48,8 +48,8 @@ TEST(BlockFinder, finds_every_dynamic_block_from_bits_before_it) {
   }
 }
 
-// Stored blocks: the reported start precedes LEN by 3..10 zero bits and names the same LEN byte as
-// the true header (any such start decodes the same block).
+// Stored blocks that hold data: the reported start precedes LEN by 3..10 zero bits and names the
+// same LEN byte as the true header (any such start decodes the same block).
 TEST(BlockFinder, finds_stored_blocks_by_their_len_byte) {
   const auto random = testing::random_bytes(400'000, 31);
   for (const auto& settings : {testing::ZlibSettings{.level = 0},
@@ -62,6 +62,7 @@ TEST(BlockFinder, finds_stored_blocks_by_their_len_byte) {
       const uint64_t bit = ref.blocks[i].comp_bit;
       if (block_type_at(comp, bit) != 0) continue;
       const uint64_t len_byte = (bit + 3 + 7) / 8;
+      if (comp[len_byte] == 0 && comp[len_byte + 1] == 0) continue;  // a flush marker (next test)
       const uint64_t earliest = search_start_after(comp, ref.blocks[i - 1].comp_bit);
       const auto found = finder.find(std::max(earliest, bit - std::min<uint64_t>(bit, 40)), bit + 1);
       ASSERT_TRUE(found.has_value()) << "block " << i;
@@ -130,6 +131,36 @@ TEST(BlockFinder, header_filter_passes_exactly_the_plausible_offsets) {
   }
 }
 
+// Empty stored blocks (flush markers: pigz, Z_SYNC_FLUSH, Z_FULL_FLUSH) are never candidates: from
+// anywhere before one, the finder returns the block after it, which starts on a byte (where the
+// front's ISA-L rests; it rarely rests on the bit reported for a marker).
+TEST(BlockFinder, skips_flush_markers_to_the_block_after_them) {
+  const auto text = testing::fastq_like(600'000, 23);
+  size_t checked = 0;
+  for (const int flush : {Z_SYNC_FLUSH, Z_FULL_FLUSH}) {
+    const auto comp = testing::zlib_deflate_raw(text, {.level = 6, .flush_every = 20'000, .flush = flush});
+    const auto ref = testing::zlib_inflate_raw(comp);
+    BlockFinder finder(comp);
+    for (size_t i = 1; i + 2 < ref.blocks.size(); ++i) {
+      const uint64_t bit = ref.blocks[i].comp_bit;
+      const uint64_t len_byte = (bit + 3 + 7) / 8;
+      if (block_type_at(comp, bit) != 0 || comp[len_byte] != 0 || comp[len_byte + 1] != 0) continue;
+      const uint64_t after = ref.blocks[i + 1].comp_bit;
+      ASSERT_EQ(after, (len_byte + 4) * 8) << "block " << i;
+      if (block_type_at(comp, after) != 2) continue;
+      const auto found = finder.find(search_start_after(comp, ref.blocks[i - 1].comp_bit), after + 1);
+      ASSERT_TRUE(found.has_value()) << "marker " << i;
+      EXPECT_EQ(found->comp_bit, after) << "marker " << i;
+      EXPECT_EQ(found->kind, BlockCandidate::Kind::dynamic);
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20u);
+  const std::vector<uint8_t> sync_marker = {0x00, 0x00, 0x00, 0xFF, 0xFF};  // an empty stored block alone
+  BlockFinder alone(sync_marker, false);
+  EXPECT_FALSE(alone.find(0).has_value());
+}
+
 // Nothing to find near the ends: tiny inputs, ranges at the very end, empty ranges.
 TEST(BlockFinder, tiny_inputs_and_end_ranges_do_not_over_read) {
   for (size_t n = 0; n < 40; ++n) {
@@ -139,8 +170,8 @@ TEST(BlockFinder, tiny_inputs_and_end_ranges_do_not_over_read) {
     EXPECT_FALSE(finder.find(n * 8).has_value());
     EXPECT_FALSE(finder.find(5, 5).has_value());
   }
-  const std::vector<uint8_t> sync_marker = {0x00, 0x00, 0x00, 0xFF, 0xFF};  // empty stored block
-  BlockFinder finder(sync_marker, false);
+  const std::vector<uint8_t> stored_one = {0x00, 0x01, 0x00, 0xFE, 0xFF, 'A'};  // a stored block of one byte
+  BlockFinder finder(stored_one, false);
   const auto found = finder.find(0);
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->kind, BlockCandidate::Kind::stored);
