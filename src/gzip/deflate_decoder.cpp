@@ -357,55 +357,48 @@ template <typename T, bool NearEnd>
       if (e & literal) continue;  // four literal entries done: refill at the top
       refill();
     }
+    uint32_t length, distance;
     if (e & whole_match) [[likely]] {
       // Length and distance code in one entry: only the distance's extra bits are read here.
       const uint64_t bits = in.bits();
       in.consume(total_bits(e));
       const DistanceCode code = distance_codes[match_distance_symbol(e)];
-      const uint32_t distance = code.base + static_cast<uint32_t>((bits >> code_length(e)) & BitReader::low_mask(code.extra));
-      const uint32_t length = match_length(e);
-      e = primary_entry();
-      if (distance > pos) [[unlikely]] {
-        symbol_error_ = DeflateStatus::distance_beyond_history;
+      distance = code.base + static_cast<uint32_t>((bits >> code_length(e)) & BitReader::low_mask(code.extra));
+      length = match_length(e);
+    } else {
+      if (e & subtable) [[unlikely]] {
+        e = litlen.subtable_entry(e, in.bits());
+        if (e & literal) {
+          out[pos++] = static_cast<T>(payload(e));
+          in.consume(total_bits(e));
+          e = primary_entry();
+          continue;
+        }
+      }
+      if (e & exceptional) [[unlikely]] {
+        in.consume(total_bits(e));
+        if (e & end_of_block) {
+          result = Progress::end_of_block;
+        } else {
+          symbol_error_ = DeflateStatus::invalid_literal_length_symbol;
+          result = Progress::error;
+        }
+        break;
+      }
+      length = base_plus_extra(e, in.bits());
+      in.consume(total_bits(e));
+
+      uint32_t d = dist_primary[in.bits() & DistanceTable::primary_mask];
+      refill();
+      if (d & subtable) [[unlikely]] d = dist.subtable_entry(d, in.bits());
+      if (d & exceptional) [[unlikely]] {
+        symbol_error_ = DeflateStatus::invalid_distance_symbol;
         result = Progress::error;
         break;
       }
-      copy_match(out + pos, distance, length);
-      pos += length;
-      continue;
+      distance = base_plus_extra(d, in.bits());
+      in.consume(total_bits(d));
     }
-    if (e & subtable) [[unlikely]] {
-      e = litlen.subtable_entry(e, in.bits());
-      if (e & literal) {
-        out[pos++] = static_cast<T>(payload(e));
-        in.consume(total_bits(e));
-        e = primary_entry();
-        continue;
-      }
-    }
-    if (e & exceptional) [[unlikely]] {
-      in.consume(total_bits(e));
-      if (e & end_of_block) {
-        result = Progress::end_of_block;
-      } else {
-        symbol_error_ = DeflateStatus::invalid_literal_length_symbol;
-        result = Progress::error;
-      }
-      break;
-    }
-    const uint32_t length = base_plus_extra(e, in.bits());
-    in.consume(total_bits(e));
-
-    uint32_t d = dist_primary[in.bits() & DistanceTable::primary_mask];
-    refill();
-    if (d & subtable) [[unlikely]] d = dist.subtable_entry(d, in.bits());
-    if (d & exceptional) [[unlikely]] {
-      symbol_error_ = DeflateStatus::invalid_distance_symbol;
-      result = Progress::error;
-      break;
-    }
-    const uint32_t distance = base_plus_extra(d, in.bits());
-    in.consume(total_bits(d));
     e = primary_entry();
     if (distance > pos) [[unlikely]] {
       symbol_error_ = DeflateStatus::distance_beyond_history;
