@@ -155,9 +155,10 @@ void ParallelGzipReader::speculate_loop() {
   // Speculative decoding is optional work: it should only use a core that nothing else wants,
   // since the front is the critical path and the parser and consumers are not optional either.
   // SCHED_IDLE does that (and the kernel places a waking thread on a core running only
-  // SCHED_IDLE threads as on an idle one). Measured on 2 cores, reads_1.fastq.gz, `stats -t 2`,
-  // 9 interleaved rounds: nice +5 0.642 s, SCHED_IDLE 0.602 s (igzip -dc 0.815 s); the front
-  // then decodes ~390 of ~500 pushes itself instead of ~350 and the run uses 10 % less CPU.
+  // SCHED_IDLE threads as on an idle one). bench/compare.sh, reads_1.fastq.gz, `stats -t 2`,
+  // the nice +5 build as FQPIPE_BEFORE: 0.619 -> 0.579 s over 11 rounds (igzip -dc 0.795 s),
+  // though a 7-round run minutes earlier read 0.657 -> 0.679 s: on two cores the gain is
+  // about the VM's drift. Beside busy processes the front simply decodes more itself.
   // An unprivileged thread cannot leave SCHED_IDLE again (RLIMIT_NICE), and under load it may
   // not run for a long time: so nothing waits on a speculative thread without a bound (see
   // slot_start, adopt and next). Where SCHED_IDLE is refused, nice +5 as before.
@@ -216,9 +217,8 @@ void ParallelGzipReader::speculate_loop() {
         item->resolving = false;
         if (item->orphaned) {
           // The consumer replaced the markers itself and moved on: the item is this thread's.
-          pool_.push_back(std::move(item->chunk));
-          if (item->bytes) byte_pool_.push_back(std::move(item->bytes));
           byte_pool_.push_back(std::move(bytes));
+          recycle(*item);
           delete item;
         } else {
           install(*item, bytes, status);
@@ -545,6 +545,12 @@ std::unique_ptr<ByteChunk> ParallelGzipReader::resolve(const OutputItem& item, D
   return bytes;
 }
 
+// Returns an item's buffers to the pools. Call with mutex_ held.
+void ParallelGzipReader::recycle(OutputItem& item) {
+  if (item.chunk) pool_.push_back(std::move(item.chunk));
+  if (item.bytes) byte_pool_.push_back(std::move(item.bytes));
+}
+
 // Gives the item the bytes of the first resolve() to finish; a later one's go back to the pool.
 // Call with mutex_ held.
 void ParallelGzipReader::install(OutputItem& item, std::unique_ptr<ByteChunk>& bytes, DeflateStatus status) {
@@ -581,8 +587,7 @@ const io::TextBuffer* ParallelGzipReader::next() {
           current_->orphaned = true;  // its speculative thread still reads it, and will delete it
           (void)current_.release();
         } else {
-          if (current_->chunk) pool_.push_back(std::move(current_->chunk));
-          if (current_->bytes) byte_pool_.push_back(std::move(current_->bytes));
+          recycle(*current_);
           current_.reset();
         }
       }

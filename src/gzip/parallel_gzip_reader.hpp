@@ -69,6 +69,7 @@ class ParallelGzipReader final : public io::TextSource {
   void note_front_byte(uint64_t front_byte);
   std::unique_ptr<ByteChunk> resolve(const OutputItem& item, DeflateStatus& status);
   void install(OutputItem& item, std::unique_ptr<ByteChunk>& bytes, DeflateStatus status);
+  void recycle(OutputItem& item);
   double front_seconds(double bits) const;
   void push(std::unique_ptr<OutputItem> item);
   std::unique_ptr<DeflateChunk> take_chunk();
