@@ -138,3 +138,36 @@ TEST(SplitPaths, damaged_inputs_under_every_check) {
   // The mutations must reach the error paths often, or this test proves little.
   EXPECT_GT(errors, 1000);
 }
+
+// The fast path takes a record's sequence length to be the previous record's when a '\n' lies
+// there and every byte before it is printable. Lengths that repeat, then change by a little
+// (the guess then lands on the '\n' of the '+' or quality line, or inside the next record),
+// with and without damage: both paths must still agree, and a clean text parse in full.
+TEST(SplitPaths, sequence_length_guessed_from_the_record_before) {
+  std::mt19937_64 rng(150);
+  static const std::size_t kLengths[] = {0, 1, 2, 3, 4, 5, 7, 150, 151};
+  int guessed_right = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string text;
+    std::size_t len = kLengths[rng() % std::size(kLengths)];
+    const int records = 2 + static_cast<int>(rng() % 12);
+    for (int i = 0; i < records; ++i) {
+      if (rng() % 3 == 0) len = kLengths[rng() % std::size(kLengths)];
+      else guessed_right += i > 0 && len > 0;
+      std::string seq, qual;
+      for (std::size_t k = 0; k < len; ++k) {
+        seq += "ACGTN"[rng() % 5];
+        qual += static_cast<char>('!' + rng() % 41);
+      }
+      const std::string header = "r" + std::to_string(i) + (rng() % 4 ? "" : " c");
+      text += "@" + header + "\n" + seq + (rng() % 5 ? "\n+\n" : "\n+" + header + "\n") + qual + "\n";
+    }
+    const std::string label = "round " + std::to_string(round);
+    expect_paths_agree(text, {}, label);
+    ASSERT_EQ(parse_all(text, 0, {}).find("error"), std::string::npos) << label;
+    std::string damaged = text;
+    mutate(damaged, rng);
+    expect_paths_agree(damaged, {}, label + " damaged");
+  }
+  EXPECT_GT(guessed_right, 1000);
+}
