@@ -25,6 +25,8 @@
 #   RUNS     timed runs per command   (default 5)
 #   ONLY     extended regex: run only commands whose label matches (the baseline always runs)
 #   OUT_DIR  where the TSVs go        (default bench/results; ignored by git)
+#   FRESH_CACHE  1 (default): before its rows, drop each file from the page cache and read it
+#            back sequentially, so every run starts from the same cache layout; 0: as found
 #
 # Output: the table on stdout, and in OUT_DIR
 #   compare-<stamp>.runs.tsv     one row per timed run (file, format, label, command, run, wall_s, rss_kib)
@@ -40,6 +42,7 @@ FQPIPE=${FQPIPE:-build/release/fqpipe}
 RUNS=${RUNS:-5}
 ONLY=${ONLY:-}
 OUT_DIR=${OUT_DIR:-$(dirname "$0")/results}
+FRESH_CACHE=${FRESH_CACHE:-1}
 
 # shellcheck disable=SC2016  # $FILE and $FQPIPE expand in the child bash, not here
 GZIP_CMDS=(
@@ -195,6 +198,14 @@ for file in "$@"; do
     done
   fi
   bytes=$(decompressed_bytes "$file" "$fmt")
+  if [[ "$FRESH_CACHE" == 1 ]]; then
+    # Drop the file's pages and read it back in one sequential pass: how the page cache holds
+    # a file (large folios or 4 KiB pages, after writes, reclaim, readahead of earlier runs)
+    # changes the kernel's copy cost by up to 40 % (long.fastq, wc -l: 0.056 -> 0.039 s), and
+    # with it every ratio against a reader whose time is mostly that copy.
+    dd if="$file" iflag=nocache count=0 status=none 2> /dev/null || true
+    cat -- "$file" > /dev/null
+  fi
   # Which rows run: those whose tool exists and whose warm-up succeeds.
   labels=() commands=()
   skipped=()

@@ -50,7 +50,7 @@ std::string counters_json(const FastqStats::Counters& c) {
 
 }  // namespace
 
-void add_stats_result(Table& table, std::vector<std::string>& json, const std::string& file,
+void add_stats_result(Table& table, std::vector<std::string>* json, const std::string& file,
                       std::string_view format, const FastqStats& s,
                       std::optional<QualitySchema> given_schema, const std::string& part) {
   const QualitySchema schema = given_schema ? *given_schema : detect_schema(s.quality_lo(), s.quality_hi());
@@ -73,6 +73,7 @@ void add_stats_result(Table& table, std::vector<std::string>& json, const std::s
   table.cell("q20%", percent(q20, s.bases()));
   table.cell("q30%", percent(q30, s.bases()));
   table.cell("mean_q", fixed(s.bases() ? static_cast<double>(qsum) / bases : 0.0, 2));
+  if (!json) return;
 
   JsonObject j;
   j.add("file", file);
@@ -99,7 +100,7 @@ void add_stats_result(Table& table, std::vector<std::string>& json, const std::s
   j.add_raw("position_quality_sum", json_array(s.position_quality_sums(schema)));
   j.add_raw("position_count", json_array(s.position_counts()));
   j.add_raw("counters", counters_json(s.counters()));
-  json.push_back(j.str());
+  json->push_back(j.str());
 }
 
 int run_stats(const CommonOptions& o) {
@@ -118,7 +119,8 @@ int run_stats(const CommonOptions& o) {
     if (o.verbose) report_run(file, p, info, start);
     const std::optional<QualitySchema> given =
         o.schema != "generic" ? std::optional<QualitySchema>(p.read.schema) : std::nullopt;
-    add_stats_result(table, json, file, format_name(info.format), s, given, part);
+    add_stats_result(table, o.form == OutputForm::json ? &json : nullptr, file, format_name(info.format), s,
+                     given, part);
   }
   print(o, table, json);
   return 0;

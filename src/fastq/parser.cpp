@@ -175,6 +175,43 @@ struct Lanes16 {
     return nullptr;
   }
   static void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) { fastq::byte_range(p, n, lo, hi); }
+
+  // The byte range of known bytes as lane-wise minimum and maximum, unfolded: checking it
+  // against bounds and merging it into a running range need no reduction to one byte.
+  struct Range {
+    Bytes16 lo, hi;
+  };
+  static Range empty_range() { return {Bytes16{} + 255, Bytes16{}}; }
+  static Range range_of(const char* p, std::size_t n) {
+    if (n < 16) {
+      uint8_t l = 255, h = 0;
+      fastq::byte_range(p, n, l, h);
+      return {Bytes16{} + l, Bytes16{} + h};
+    }
+    Range r{load16(p), load16(p)};
+    for (std::size_t i = 16; i < n; i += 16) {
+      const Bytes16 v = load16(p + (i + 16 <= n ? i : n - 16));
+      r.lo = v < r.lo ? v : r.lo;
+      r.hi = v > r.hi ? v : r.hi;
+    }
+    return r;
+  }
+  static bool within(const Range& r, uint8_t lo, uint8_t hi) {
+    const auto out = (r.lo < lo) | (r.hi > hi);
+    uint64_t w[2];
+    std::memcpy(w, &out, 16);
+    return (w[0] | w[1]) == 0;
+  }
+  static void merge(Range& into, const Range& r) {
+    into.lo = r.lo < into.lo ? r.lo : into.lo;
+    into.hi = r.hi > into.hi ? r.hi : into.hi;
+  }
+  static void fold(const Range& r, uint8_t& lo, uint8_t& hi) {
+    uint8_t l, h;
+    fold_range(r.lo, r.hi, l, h);
+    lo = std::min(lo, l);
+    hi = std::max(hi, h);
+  }
 };
 
 #if defined(FQPIPE_PARSER_AVX2)
@@ -217,6 +254,46 @@ struct Lanes32 {
     }
     fold_range(reinterpret_cast<Bytes16>(fold(vlo, true)), reinterpret_cast<Bytes16>(fold(vhi, false)), lo, hi);
   }
+  // As Lanes16::Range, in 32 lanes.
+  struct Range {
+    __m256i lo, hi;
+  };
+  [[gnu::target("avx2")]] static Range empty_range() {
+    return {_mm256_set1_epi8(static_cast<char>(255)), _mm256_setzero_si256()};
+  }
+  [[gnu::target("avx2")]] static Range range_of(const char* p, std::size_t n) {
+    if (n < 32) {
+      const Lanes16::Range r = Lanes16::range_of(p, n);
+      __m128i lo, hi;
+      std::memcpy(&lo, &r.lo, 16);
+      std::memcpy(&hi, &r.hi, 16);
+      return {_mm256_broadcastsi128_si256(lo), _mm256_broadcastsi128_si256(hi)};
+    }
+    Range r;
+    r.lo = r.hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    for (std::size_t i = 32; i < n; i += 32) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (i + 32 <= n ? i : n - 32)));
+      r.lo = _mm256_min_epu8(r.lo, v);
+      r.hi = _mm256_max_epu8(r.hi, v);
+    }
+    return r;
+  }
+  // Saturating subtractions are non-zero exactly in the lanes below lo or above hi.
+  [[gnu::target("avx2")]] static bool within(const Range& r, uint8_t lo, uint8_t hi) {
+    const __m256i out = _mm256_or_si256(_mm256_subs_epu8(_mm256_set1_epi8(static_cast<char>(lo)), r.lo),
+                                        _mm256_subs_epu8(r.hi, _mm256_set1_epi8(static_cast<char>(hi))));
+    return _mm256_testz_si256(out, out) != 0;
+  }
+  [[gnu::target("avx2")]] static void merge(Range& into, const Range& r) {
+    into.lo = _mm256_min_epu8(into.lo, r.lo);
+    into.hi = _mm256_max_epu8(into.hi, r.hi);
+  }
+  [[gnu::target("avx2")]] static void fold(const Range& r, uint8_t& lo, uint8_t& hi) {
+    uint8_t l, h;
+    fold_range(reinterpret_cast<Bytes16>(fold(r.lo, true)), reinterpret_cast<Bytes16>(fold(r.hi, false)), l, h);
+    lo = std::min(lo, l);
+    hi = std::max(hi, h);
+  }
   // The two 16-byte halves of v combined by minimum (or maximum).
   [[gnu::target("avx2")]] static __m128i fold(__m256i v, bool minimum) {
     const __m128i a = _mm256_castsi256_si128(v), b = _mm256_extracti128_si256(v, 1);
@@ -227,10 +304,11 @@ struct Lanes32 {
 
 // A whole record inside [p, end), the common case, in one pass over its bytes: header and
 // sequence are split and range-checked together, and the quality line ends where the
-// sequence length says, which one byte confirms (its byte range, needed anyway, proves no
-// '\n' or '\r' hides inside). Anything unusual (a record cut by the buffer's end, '\r' or
-// '\t', a length mismatch, bytes outside printable ascii) returns false, and split_lines()
-// and check_bytes() take the record the general way, down to the precise error.
+// sequence length says, which one byte confirms; its byte range, which the caller checks
+// (and needs anyway), must then prove that no '\n' or '\r' hides inside. Anything unusual (a
+// record cut by the buffer's end, '\r' or '\t', a length mismatch, bytes outside printable
+// ascii) returns false, and split_lines() and check_bytes() take the record the general way,
+// down to the precise error.
 //
 // `seq_hint`, when not 0, is a guess of the sequence length (the previous record's: reads of
 // one run mostly share a length). When the '\n' lies there and the bytes before it are all
@@ -242,9 +320,7 @@ template <class Lanes>
   static constexpr uint8_t kLowest[3] = {32, 33, 32};  // header, sequence, '+' line
   for (int i = 0; i < 3; ++i) {
     if (i == 1 && seq_hint && static_cast<std::size_t>(end - p) > seq_hint && p[seq_hint] == '\n') {
-      uint8_t lo, hi;
-      Lanes::byte_range(p, seq_hint, lo, hi);
-      if (lo >= kLowest[1] && hi <= 126) {
+      if (Lanes::within(Lanes::range_of(p, seq_hint), kLowest[1], 126)) {
         r.line[1] = p;
         r.len[1] = seq_hint;
         p += seq_hint + 1;
@@ -266,22 +342,28 @@ template <class Lanes>
   }
   const std::size_t n = r.len[1];
   if (static_cast<std::size_t>(end - p) <= n || p[n] != '\n') return false;
-  uint8_t lo = 255, hi = 0;
-  if (n) Lanes::byte_range(p, n, lo, hi);
-  if (lo <= '\r') return false;
   r.line[3] = p;
   r.len[3] = n;
   r.count = 4;
   r.fast = true;
-  r.qual_lo = lo;
-  r.qual_hi = hi;
   next = p + n + 1;
   return true;
 }
 
+// split_record() with the quality's exact byte range, for one record at a time.
+template <class Lanes>
+[[gnu::always_inline]] inline bool split_one_record(const char* p, const char* end, const char*& next, RecordLines& r) {
+  if (!split_record<Lanes>(p, end, next, r)) return false;
+  uint8_t lo = 255, hi = 0;
+  if (r.len[3]) Lanes::byte_range(r.line[3], r.len[3], lo, hi);
+  r.qual_lo = lo;
+  r.qual_hi = hi;
+  return lo > '\r';
+}
+
 #if defined(FQPIPE_PARSER_AVX2)
 [[gnu::target("avx2")]] bool split_record_avx2(const char* p, const char* end, const char*& next, RecordLines& r) {
-  return split_record<Lanes32>(p, end, next, r);
+  return split_one_record<Lanes32>(p, end, next, r);
 }
 const bool kHaveAvx2 = [] {
   __builtin_cpu_init();
@@ -295,7 +377,7 @@ bool FastqParser::split_predicted(const char* p, const char* end, const char*& n
 #if defined(FQPIPE_PARSER_AVX2)
   if (kHaveAvx2) return split_record_avx2(p, end, next, r);
 #endif
-  return split_record<Lanes16>(p, end, next, r);
+  return split_one_record<Lanes16>(p, end, next, r);
 }
 
 namespace {
@@ -332,8 +414,7 @@ struct RunState {
   uint64_t offset;  // decoded offset of p
   uint64_t records = 0;
   uint8_t qual_lo, qual_hi;          // running quality byte range
-  uint8_t allowed_lo, allowed_hi;    // the schema's range, when check_quality
-  bool check_quality, check_ascii;
+  uint8_t allowed_lo, allowed_hi;    // what the options accept in a quality line ('\r' never)
   std::size_t max_record_bytes;
 };
 
@@ -342,10 +423,11 @@ struct RunState {
 // '+' line that is '+' alone or repeats the header's name, a quality range the options accept
 // and a size within the limit. Split, checks and the sink's add run in one loop here (the
 // record-at-a-time path calls, stores and reloads per record: parse_bench count 8.5 -> 9.7 GB/s,
-// batches 6.0 -> 6.6 GB/s).
+// batches 6.0 -> 6.6 GB/s). Quality ranges stay in vector lanes, checked and merged there,
+// and are reduced to two bytes once per run.
 // At the first other record it stops, and the general path takes that one, down to its error.
 template <class Lanes, class Sink>
-[[gnu::always_inline]] inline void run_records(RunState& s, Sink& sink) {
+[[gnu::always_inline]] inline void take_run(RunState& s, Sink& sink, typename Lanes::Range& qual) {
   std::size_t seq_hint = 0;
   while (s.p < s.end && *s.p == '@' && !sink.full()) {
     RecordLines r;
@@ -356,16 +438,22 @@ template <class Lanes, class Sink>
     const auto size = static_cast<std::size_t>(next - s.p);
     if (size > s.max_record_bytes) return;
     if (r.len[3]) {
-      if (s.check_quality && (r.qual_lo < s.allowed_lo || r.qual_hi > s.allowed_hi)) return;
-      if (s.check_ascii && (r.qual_lo < 33 || r.qual_hi > 126)) return;
-      s.qual_lo = std::min(s.qual_lo, r.qual_lo);
-      s.qual_hi = std::max(s.qual_hi, r.qual_hi);
+      const typename Lanes::Range q = Lanes::range_of(r.line[3], r.len[3]);
+      if (!Lanes::within(q, s.allowed_lo, s.allowed_hi)) return;
+      Lanes::merge(qual, q);
     }
     sink.add(r.line, r.len, s.offset);
     ++s.records;
     s.offset += size;
     s.p = next;
   }
+}
+
+template <class Lanes, class Sink>
+[[gnu::always_inline]] inline void run_records(RunState& s, Sink& sink) {
+  typename Lanes::Range qual = Lanes::empty_range();
+  take_run<Lanes>(s, sink, qual);
+  Lanes::fold(qual, s.qual_lo, s.qual_hi);
 }
 
 #if defined(FQPIPE_PARSER_AVX2)
@@ -388,10 +476,18 @@ void FastqParser::take_regular_records(Sink& sink) {
   s.offset = buf_->decoded_offset + pos_;
   s.qual_lo = qual_lo_;
   s.qual_hi = qual_hi_;
-  s.allowed_lo = qual_range_.lo;
-  s.allowed_hi = qual_range_.hi;
-  s.check_quality = options_.check_quality;
-  s.check_ascii = options_.check_ascii;
+  // One range for every check: no byte up to '\r' (a CRLF line or a control byte goes the
+  // general way), the schema's range and printable ascii where those checks are on.
+  s.allowed_lo = '\r' + 1;
+  s.allowed_hi = 255;
+  if (options_.check_quality) {
+    s.allowed_lo = std::max(s.allowed_lo, qual_range_.lo);
+    s.allowed_hi = std::min(s.allowed_hi, qual_range_.hi);
+  }
+  if (options_.check_ascii) {
+    s.allowed_lo = std::max<uint8_t>(s.allowed_lo, 33);
+    s.allowed_hi = std::min<uint8_t>(s.allowed_hi, 126);
+  }
   s.max_record_bytes = options_.max_record_bytes;
 #if defined(FQPIPE_PARSER_AVX2)
   if (kHaveAvx2) {
