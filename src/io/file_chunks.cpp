@@ -67,6 +67,7 @@ bool FileChunks::claim(TextChunk& chunk, unsigned lane) {
 
 void FileChunks::load(TextChunk& chunk) {
   const std::size_t want = static_cast<std::size_t>(chunk.input_size);
+  chunk.bytes.prefer_huge_pages();
   chunk.bytes.grow(want);
   const std::size_t got = read_at(fd_, chunk.bytes.data(), want, chunk.input_offset, path_);
   if (got < want)
