@@ -43,6 +43,10 @@ struct ReadOptions {
   bool check_quality = true;
   /// The schema checked against when check_quality is set.
   QualitySchema schema = QualitySchema::generic;
+  /// False leaves every record's header empty in its batch (the header line is still read and
+  /// checked): for consumers that never look at names, such as FastqStats, one copy less per
+  /// record (`fqpipe stats` on 150 bp reads: ~4 % of its time).
+  bool keep_headers = true;
   /// Largest record (all four lines) accepted, in bytes; a longer one is an error rather than
   /// unbounded memory growth.
   std::size_t max_record_bytes = std::size_t{1} << 30;

@@ -384,11 +384,14 @@ namespace {
 
 struct BatchSink {
   FastqBatch& batch;
-  std::size_t max_records, max_bytes, bytes = 0;
+  std::size_t max_records, max_bytes;
+  bool headers;  // ReadOptions::keep_headers
+  std::size_t bytes = 0;
   bool full() const noexcept { return batch.size() >= max_records || bytes >= max_bytes; }
   void add(const char* const* line, const std::size_t* len, uint64_t decoded) {
-    batch.append({line[0] + 1, len[0] - 1}, {line[1], len[1]}, {line[3], len[3]}, decoded);
-    bytes += len[0] - 1 + 2 * len[1];  // the header arena holds no '@' 
+    const std::size_t header = headers ? len[0] - 1 : 0;  // the header arena holds no '@'
+    batch.append({line[0] + 1, header}, {line[1], len[1]}, {line[3], len[3]}, decoded);
+    bytes += header + 2 * len[1];
   }
 };
 
@@ -714,7 +717,7 @@ void FastqParser::parse(Sink& sink) {
 
 bool FastqParser::next_batch(FastqBatch& batch) {
   batch.clear(next_record_no_);
-  BatchSink sink{batch, options_.batch_records, options_.batch_bytes};
+  BatchSink sink{batch, options_.batch_records, options_.batch_bytes, options_.keep_headers};
   parse(sink);
   return !batch.empty();
 }

@@ -323,3 +323,34 @@ TEST(ParserEdgeCases, batch_arenas_are_consistent_with_records) {
   }
   EXPECT_EQ(k, g.records.size());
 }
+
+TEST(ParserEdgeCases, headers_left_out_are_still_checked) {
+  // keep_headers = false empties the names in the batches, nothing else: sequences, qualities,
+  // numbers and offsets are those of a normal parse, through the fast and the general path
+  // (CRLF records take the general one), and a bad header is still an error at its record.
+  GenOptions o;
+  o.records = 2000;
+  o.header_comments = 0.5;
+  o.plus_repeats_name = 0.3;
+  for (const bool crlf : {false, true}) {
+    o.crlf = crlf;
+    const Generated g = generate_fastq(o);
+    const ReadResult full = read_text(g.text, {.batch_records = 97});
+    const ReadResult bare = read_text(g.text, {.batch_records = 97, .keep_headers = false});
+    ASSERT_EQ(bare.records.size(), full.records.size());
+    for (std::size_t i = 0; i < full.records.size(); ++i) {
+      ASSERT_EQ(bare.records[i].header, "") << i;
+      ASSERT_EQ(bare.records[i].sequence, full.records[i].sequence) << i;
+      ASSERT_EQ(bare.records[i].quality, full.records[i].quality) << i;
+      ASSERT_EQ(bare.record_nos[i], full.record_nos[i]);
+    }
+  }
+  const std::string bad = "@r1\nACGT\n+\nIIII\n@r\x01" "2\nA\n+\nI\n";
+  try {
+    read_text(bad, {.keep_headers = false});
+    FAIL() << "a control byte in a header passed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.position().record_no, 2u);
+    EXPECT_EQ(e.position().line_no, 5u);
+  }
+}
