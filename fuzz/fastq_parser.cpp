@@ -1,8 +1,8 @@
 // fastq_parser.cpp - fuzz target: the FASTQ parser in every validation mode on arbitrary text.
-// The first byte picks the options and how the text is cut. The same text is parsed twice: in
-// small buffers (records straddle them and take the general, record-at-a-time path) and as one
-// buffer (regular records take the fast run); both must tell the same records, numbers,
-// offsets, quality range, or the same error at the same place.
+// The first byte picks the options (headers kept or not among them) and how the text is cut.
+// The same text is parsed twice: in small buffers (records straddle them and take the general,
+// record-at-a-time path) and as one buffer (regular records take the fast run); both must tell
+// the same records, numbers, offsets, quality range, or the same error at the same place.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -26,6 +26,7 @@ std::string parse_all(const uint8_t* data, std::size_t size, const fqpipe::ReadO
     while (parser.next_batch(batch)) {
       for (const fqpipe::FastqRecord r : batch) {
         if (r.sequence.size() != r.quality.size()) __builtin_trap();
+        if (!options.keep_headers && !r.header.empty()) __builtin_trap();
         ++records;
         out += std::to_string(r.record_no) + ' ' + std::to_string(r.decoded_byte) + ' ';
         out.append(r.header).append("|").append(r.sequence).append("|").append(r.quality) += '\n';
@@ -49,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.check_ascii = data[0] & 1;
   options.check_quality = data[0] & 2;
   options.schema = static_cast<fqpipe::QualitySchema>((data[0] >> 2) % 6);
-  options.batch_records = 1 + (data[0] >> 5);
+  options.batch_records = 1 + ((data[0] >> 5) & 3);
+  options.keep_headers = !(data[0] & 0x80);
   options.max_record_bytes = 4096;
   const std::string pieces = parse_all(data + 1, size - 1, options, 1 + (data[0] % 7) * 13, 64);
   const std::string whole = parse_all(data + 1, size - 1, options, SIZE_MAX, size + 64);
