@@ -8,15 +8,18 @@
 # (interleaved, so a baseline and its rivals meet the same machine: on a shared VM the speed
 # drifts from minute to minute); report the median wall time, the throughput in MB/s (10^6
 # bytes) of *decompressed* FASTQ, the speed ratio against the first command of the list (the
-# baseline; > 1 means faster than it) and the peak RSS.
+# baseline; > 1 means faster than it) and the peak RSS. Medians are net of the launcher: each
+# round also times `:` through the same /usr/bin/time + bash -c, and that median (~2 ms) is
+# subtracted from every row (as hyperfine subtracts its shell's start-up), so files that take
+# tens of milliseconds are compared by what the commands themselves cost.
 #
 # Each round also times a CPU-bound bash loop alone and two copies at once: "cores" in the
 # file's header line is the median of 2 x alone / pair, the cores the machine really gave a
 # two-thread job while these rows were measured (2.0 on two idle cores; less when the host is busy).
 #
 # Peak RSS is GNU time's %M: the largest single process of the command, not the sum over a
-# pipeline. Wall time is measured in bash ($EPOCHREALTIME) around `time ... bash -c CMD`, so each
-# run includes ~1-2 ms of fork/exec overhead; use files that take well over 100 ms.
+# pipeline. Wall time is measured in bash ($EPOCHREALTIME) around `time ... bash -c CMD`; the
+# runs TSV keeps these raw times, the summary the net ones.
 #
 # Environment:
 #   FQPIPE   fqpipe binary            (default build/release/fqpipe)
@@ -229,9 +232,10 @@ for file in "$@"; do
     commands+=("$cmd")
   done
   declare -A times=() peak=() failed=()
-  cores=()
+  cores=() launch=()
   for ((r = 1; r <= RUNS; r++)); do
     cores+=("$(available_cores)")
+    launch+=("$(run_once ':' "$file" | cut -d' ' -f1)")
     for j in "${!labels[@]}"; do
       [[ -n "${failed[$j]:-}" ]] && continue
       if ! out=$(run_once "${commands[$j]}" "$file"); then
@@ -245,7 +249,8 @@ for file in "$@"; do
     done
   done
   echo
-  echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed; cores $(printf "%.2f" "$(median "${cores[@]}")"))"
+  overhead=$(median "${launch[@]}")
+  echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed; cores $(printf "%.2f" "$(median "${cores[@]}")"); launcher $(awk -v o="$overhead" 'BEGIN { printf "%.1f", o * 1000 }') ms subtracted)"
   table_row command median_s MB/s ratio rss_MiB
   base_median=
   for j in "${!labels[@]}"; do
@@ -255,7 +260,8 @@ for file in "$@"; do
       continue
     fi
     # shellcheck disable=SC2086  # the times are space-separated numbers
-    median=$(median ${times[$j]})
+    # Net of the launcher (time + bash -c, the same for every row): hyperfine's correction.
+    median=$(awk -v m="$(median ${times[$j]})" -v o="$overhead" 'BEGIN { printf "%.6f", (m - o > m / 2) ? m - o : m / 2 }')
     [[ -z "$base_median" && $j == 0 && "$label" == "${cmds[0]%% :: *}" ]] && base_median=$median
     read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="${peak[$j]:-0}" -v t="$TIME_BIN" 'BEGIN {
         printf "%.3f %.1f %s %s\n", m, b / 1e6 / m, (bm > 0 ? sprintf("%.2f", bm / m) : "-"), (t != "" ? sprintf("%.1f", p / 1024) : "-") }')
