@@ -10,12 +10,26 @@
 
 namespace {
 
+// A byte size: digits, then an optional K, M, G (KiB, MB, ...: all powers of 1024). CLI11's
+// unit parser alone would take a bare "K" for 1024.
+CLI::Validator size_value() {
+  return CLI::Validator(
+             [](std::string& s) {
+               return !s.empty() && s[0] >= '0' && s[0] <= '9' ? std::string()
+                                                               : "a size is a number with an optional K, M or G";
+             },
+             "SIZE")
+      & CLI::AsSizeValue(false);
+}
+
 void add_decoder_options(CLI::App& cmd, fqpipe::cli::CommonOptions& o) {
   cmd.add_option("--gzip-decoder", o.gzip_decoder,
                  "gzip decoder: auto, sequential (ISA-L) or parallel (front + speculative)")
       ->check(CLI::IsMember({"auto", "sequential", "parallel"}));
   cmd.add_option("--chunk-size", o.chunk_bytes,
-                 "input bytes per chunk: compressed for parallel gzip, plain for MPMC (default 1 MiB)")
+                 "input bytes per chunk: compressed for parallel gzip, plain for MPMC (default 1 MiB; "
+                 "K, M, G suffixes are powers of 1024)")
+      ->transform(size_value())
       ->check(CLI::Range(std::size_t{1} << 10, std::size_t{1} << 30));
 }
 
@@ -48,7 +62,9 @@ void add_common(CLI::App& cmd, fqpipe::cli::CommonOptions& o, bool results) {
   cmd.add_flag("--no-check-quality", o.no_check_quality, "do not check quality bytes against the schema");
   cmd.add_flag("--no-check-ascii", o.no_check_ascii, "do not check for non-printable bytes");
   cmd.add_option("--batch-size", o.batch_records, "records per batch")->check(CLI::Range(1u, 1u << 24));
-  cmd.add_option("--max-record-size", o.max_record_bytes, "largest record accepted, in bytes (default 1 GiB)")
+  cmd.add_option("--max-record-size", o.max_record_bytes,
+                 "largest record accepted, in bytes (default 1 GiB; K, M, G suffixes as for --chunk-size)")
+      ->transform(size_value())
       ->check(CLI::Range(std::size_t{64}, std::size_t{1} << 40));
   add_decoder_options(cmd, o);
   add_pipeline_options(cmd, o);

@@ -309,6 +309,29 @@ TEST_F(Cli, usage_errors_exit_2) {
   EXPECT_EQ(nofile.exit_code, 2) << nofile.err;
 }
 
+TEST_F(Cli, byte_sizes_take_binary_suffixes) {
+  // Breaks when "64K" is refused or read as anything but 65536, or when a malformed size is
+  // not a usage error: the suffixed and the plain option must choose the same chunks.
+  const std::string good = dir_.write("g.fq", sample(2000, 7).text);
+  const auto chunks = [&](const std::string& size) {
+    const CommandResult r = fq("count -v -t 2 --mode mpmc --chunking record --chunk-size " + size + " " +
+                               shell_quote(good));
+    EXPECT_EQ(r.exit_code, 0) << size << ": " << r.err;
+    return r.err.find("pread, 64 KiB chunks") != std::string::npos;
+  };
+  EXPECT_TRUE(chunks("65536"));
+  EXPECT_TRUE(chunks("64K"));
+  EXPECT_TRUE(chunks("64KiB"));
+  EXPECT_TRUE(chunks("64kb"));
+  EXPECT_FALSE(chunks("32K"));
+  const CommandResult max = fq("count --max-record-size 1M " + shell_quote(good));
+  EXPECT_EQ(max.exit_code, 0) << max.err;
+  for (const std::string bad : {"12Q", "K", "-5M", "2G"}) {  // 2G: above the 1 GiB limit
+    const CommandResult r = fq("count --chunk-size " + bad + " " + shell_quote(good));
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+  }
+}
+
 TEST_F(Cli, missing_file_among_several_exit_2) {
   // Breaks when an unreadable second file is skipped and the run exits 0.
   const std::string good = dir_.write("g.fq", sample(10, 64).text);
