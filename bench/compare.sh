@@ -4,9 +4,10 @@
 #   bench/compare.sh FILE [FILE...]
 #
 # For each file: detect plain / gzip / BGZF from the magic bytes, run every command once as a
-# warm-up (which also fills the page cache), then RUNS rounds in which every command runs once
-# (interleaved, so a baseline and its rivals meet the same machine: on a shared VM the speed
-# drifts from minute to minute); report the median wall time, the throughput in MB/s (10^6
+# warm-up (which also fills the page cache); then RUNS rounds in which every command runs once
+# on every file (interleaved, so a baseline and its rivals, and the rows of different files,
+# meet the same machine: on a shared VM the speed drifts from minute to minute; the files
+# should fit in the page cache together); report the median wall time, the throughput in MB/s (10^6
 # bytes) of *decompressed* FASTQ, the speed ratio against the first command of the list (the
 # baseline; > 1 means faster than it) and the peak RSS. Medians are net of the launcher: each
 # round also times `:` through the same /usr/bin/time + bash -c, and that median (~2 ms) is
@@ -183,11 +184,16 @@ available_cores() {
 echo "# compare.sh $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo 2> /dev/null | cut -d: -f2 | sed 's/^ //')"
 echo "# fqpipe: $FQPIPE ($(git -C "$(dirname "$0")" rev-parse --short HEAD 2> /dev/null || echo '?')$(git -C "$(dirname "$0")" diff --quiet HEAD 2> /dev/null || echo '+dirty')), runs: $RUNS (+1 warm-up), median wall time"
 
+# Setup, file by file: which rows run (their tool exists, their warm-up succeeds). The rows of
+# all files are kept in flat arrays (row_*), the files' own data in file_* by file index.
+row_file=() row_label=() row_cmd=()
+file_path=() file_fmt=() file_bytes=() file_rows=() file_base=() file_skipped=()
 for file in "$@"; do
   if [[ ! -r "$file" ]]; then
     echo "compare.sh: cannot read $file" >&2
     exit 2
   fi
+  fi_=${#file_path[@]}
   fmt=$(format "$file")
   case "$fmt" in
     plain) cmds=("${PLAIN_CMDS[@]}" "${COMMON_CMDS[@]}" "${MODE_CMDS[@]}") ;;
@@ -200,7 +206,8 @@ for file in "$@"; do
       [[ "$entry" == fqpipe* ]] && cmds+=("before: ${entry/\"\$FQPIPE\"/\"\$FQPIPE_BEFORE\"}")
     done
   fi
-  bytes=$(decompressed_bytes "$file" "$fmt")
+  file_path+=("$file") file_fmt+=("$fmt") file_bytes+=("$(decompressed_bytes "$file" "$fmt")")
+  file_base+=("${cmds[0]%% :: *}")
   if [[ "$FRESH_CACHE" == 1 ]]; then
     # Drop the file's pages and read it back in one sequential pass: how the page cache holds
     # a file (large folios or 4 KiB pages, after writes, reclaim, readahead of earlier runs)
@@ -209,9 +216,7 @@ for file in "$@"; do
     dd if="$file" iflag=nocache count=0 status=none 2> /dev/null || true
     cat -- "$file" > /dev/null
   fi
-  # Which rows run: those whose tool exists and whose warm-up succeeds.
-  labels=() commands=()
-  skipped=()
+  rows='' skipped=''
   for i in "${!cmds[@]}"; do
     entry=${cmds[$i]}
     label=${entry%% :: *}
@@ -219,57 +224,66 @@ for file in "$@"; do
     if ((i > 0)) && [[ -n "$ONLY" ]] && ! [[ "$label" =~ $ONLY ]]; then continue; fi
     miss=$(missing_tool "$cmd")
     if [[ -n "$miss" ]]; then
-      skipped+=("$(printf '%-28s skipped: %s not found' "$label" "$miss")")
+      skipped+="$(printf '%-28s skipped: %s not found' "$label" "$miss")"$'\n'
       ((i == 0)) && echo "compare.sh: baseline '$label' skipped: ratios are against nothing" >&2
       continue
     fi
     # Warm-up (page cache, binaries); its failure ends this row.
     if ! run_once "$cmd" "$file" > /dev/null; then
-      skipped+=("$(printf '%-28s FAILED, stderr:' "$label")" "$(sed 's/^/    /' "$TMP/err" | head -n 5)")
+      skipped+="$(printf '%-28s FAILED, stderr:' "$label")"$'\n'"$(sed 's/^/    /' "$TMP/err" | head -n 5)"$'\n'
       continue
     fi
-    labels+=("$label")
-    commands+=("$cmd")
+    rows+="${#row_cmd[@]} "
+    row_file+=("$fi_") row_label+=("$label") row_cmd+=("$cmd")
   done
-  declare -A times=() peak=() failed=()
-  cores=() launch=()
-  for ((r = 1; r <= RUNS; r++)); do
-    cores+=("$(available_cores)")
-    launch+=("$(run_once ':' "$file" | cut -d' ' -f1)")
-    for j in "${!labels[@]}"; do
-      [[ -n "${failed[$j]:-}" ]] && continue
-      if ! out=$(run_once "${commands[$j]}" "$file"); then
-        failed[$j]=$(sed 's/^/    /' "$TMP/err" | head -n 5)
-        continue
-      fi
-      read -r wall rss <<< "$out"
-      times[$j]+="$wall "
-      [[ "$rss" != - ]] && ((rss > ${peak[$j]:-0})) && peak[$j]=$rss
-      printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "$fmt" "${labels[$j]}" "${commands[$j]}" "$r" "$wall" "$rss" >> "$RUNS_TSV"
-    done
+  file_rows+=("$rows") file_skipped+=("$skipped")
+done
+
+# The rounds: every row of every file once per round, so rows of different files (long reads
+# against short ones) meet the same minutes of a drifting machine, as rows of one file do.
+declare -A times=() peak=() failed=()
+cores=() launch=()
+for ((r = 1; r <= RUNS; r++)); do
+  cores+=("$(available_cores)")
+  launch+=("$(run_once ':' "${file_path[0]}" | cut -d' ' -f1)")
+  for k in "${!row_cmd[@]}"; do
+    [[ -n "${failed[$k]:-}" ]] && continue
+    file=${file_path[${row_file[$k]}]}
+    if ! out=$(run_once "${row_cmd[$k]}" "$file"); then
+      failed[$k]=$(sed 's/^/    /' "$TMP/err" | head -n 5)
+      continue
+    fi
+    read -r wall rss <<< "$out"
+    times[$k]+="$wall "
+    [[ "$rss" != - ]] && ((rss > ${peak[$k]:-0})) && peak[$k]=$rss
+    printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "${file_fmt[${row_file[$k]}]}" "${row_label[$k]}" "${row_cmd[$k]}" "$r" "$wall" "$rss" >> "$RUNS_TSV"
   done
+done
+
+overhead=$(median "${launch[@]}")
+for fi_ in "${!file_path[@]}"; do
+  file=${file_path[$fi_]} fmt=${file_fmt[$fi_]} bytes=${file_bytes[$fi_]}
   echo
-  overhead=$(median "${launch[@]}")
   echo "## $file  ($fmt, $(stat -L -c %s -- "$file") bytes on disk, $bytes decompressed; cores $(printf "%.2f" "$(median "${cores[@]}")"); launcher $(awk -v o="$overhead" 'BEGIN { printf "%.1f", o * 1000 }') ms subtracted)"
   table_row command median_s MB/s ratio rss_MiB
   base_median=
-  for j in "${!labels[@]}"; do
-    label=${labels[$j]}
-    if [[ -n "${failed[$j]:-}" ]]; then
-      printf '%-28s FAILED, stderr:\n%s\n' "$label" "${failed[$j]}"
+  # shellcheck disable=SC2086  # row indices, space-separated
+  for k in ${file_rows[$fi_]}; do
+    label=${row_label[$k]}
+    if [[ -n "${failed[$k]:-}" ]]; then
+      printf '%-28s FAILED, stderr:\n%s\n' "$label" "${failed[$k]}"
       continue
     fi
-    # shellcheck disable=SC2086  # the times are space-separated numbers
     # Net of the launcher (time + bash -c, the same for every row): hyperfine's correction.
-    median=$(awk -v m="$(median ${times[$j]})" -v o="$overhead" 'BEGIN { printf "%.6f", (m - o > m / 2) ? m - o : m / 2 }')
-    [[ -z "$base_median" && $j == 0 && "$label" == "${cmds[0]%% :: *}" ]] && base_median=$median
-    read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="${peak[$j]:-0}" -v t="$TIME_BIN" 'BEGIN {
+    # shellcheck disable=SC2086  # the times are space-separated numbers
+    median=$(awk -v m="$(median ${times[$k]})" -v o="$overhead" 'BEGIN { printf "%.6f", (m - o > m / 2) ? m - o : m / 2 }')
+    [[ -z "$base_median" && "$label" == "${file_base[$fi_]}" ]] && base_median=$median
+    read -r med_s mbs ratio rss_mib < <(awk -v m="$median" -v b="$bytes" -v bm="${base_median:-0}" -v p="${peak[$k]:-0}" -v t="$TIME_BIN" 'BEGIN {
         printf "%.3f %.1f %s %s\n", m, b / 1e6 / m, (bm > 0 ? sprintf("%.2f", bm / m) : "-"), (t != "" ? sprintf("%.1f", p / 1024) : "-") }')
     table_row "$label" "$med_s" "$mbs" "$ratio" "$rss_mib"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$file" "$fmt" "$bytes" "$label" "$median" "$mbs" "$ratio" "$rss_mib" "$RUNS" >> "$SUMMARY_TSV"
   done
-  for line in "${skipped[@]}"; do echo "$line"; done
-  unset times peak failed
+  printf '%s' "${file_skipped[$fi_]}"
 done
 
 echo
