@@ -211,7 +211,8 @@ for file in "$@"; do
   if [[ "$FRESH_CACHE" == 1 ]]; then
     # Drop the file's pages and read it back in one sequential pass: how the page cache holds
     # a file (large folios or 4 KiB pages, after writes, reclaim, readahead of earlier runs)
-    # changes the kernel's copy cost by up to 40 % (long.fastq, wc -l: 0.056 -> 0.039 s), and
+    # changes the kernel's copy cost by up to 40 % (long.fastq, wc -l: 0.056 -> 0.039 s in a
+    # timing loop before and after a drop and one `cat`), and
     # with it every ratio against a reader whose time is mostly that copy.
     dd if="$file" iflag=nocache count=0 status=none 2> /dev/null || true
     cat -- "$file" > /dev/null

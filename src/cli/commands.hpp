@@ -68,7 +68,8 @@ PipelineOptions pipeline_options(const CommonOptions& options);
 /// Prints the rows of a result command in the form asked for (table, TSV or JSON).
 void print(const CommonOptions& options, const Table& table, const std::vector<std::string>& json);
 /// Adds the stats of one file (or of one --part of it) as a table row and, when `json` is not
-/// null, a JSON object (its per-position arrays cost as much as a small file's whole run).
+/// null, a JSON object (per-position arrays of tens of thousands of numbers for long reads:
+/// not built for a table nobody reads them from).
 /// Scores use `schema` when the user gave one, else the schema detected from the data.
 void add_stats_result(Table& table, std::vector<std::string>* json, const std::string& file,
                       std::string_view format, const FastqStats& stats,

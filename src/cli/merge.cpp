@@ -162,7 +162,8 @@ int run_merge(const CommonOptions& o) {
       }
     }
     if (g.stats) {
-      add_stats_result(table, o.form == OutputForm::json ? &json_rows : nullptr, file, g.format, g.total, g.given, "");
+      add_stats_result(table, o.form == OutputForm::json ? &json_rows : nullptr, file, g.format, g.total,
+                       g.given, "");
     } else {
       table.begin_row();
       table.cell("file", file, false);

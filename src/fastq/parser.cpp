@@ -48,8 +48,18 @@ inline void fold_range(Bytes16 vlo, Bytes16 vhi, uint8_t& lo, uint8_t& hi) {
 }
 
 // Smallest and largest byte of a line. GCC vector types (SSE2 here, NEON elsewhere): 16 bytes
-// a step, the tail as one overlapping load, then a 4-step halving reduction. Lines of 150 bytes
-// cost ~40 instructions, against ~3x that for the auto-vectorised scalar loop with its epilogue.
+// a step, the tail as one overlapping load (lane_range), then a 4-step halving reduction
+// (byte_range). Lines of 150 bytes cost ~40 instructions, against ~3x that for the
+// auto-vectorised scalar loop with its epilogue.
+inline void lane_range(const char* p, std::size_t n, Bytes16& vlo, Bytes16& vhi) {
+  vlo = vhi = load16(p);
+  for (std::size_t i = 16; i < n; i += 16) {
+    const Bytes16 v = load16(p + (i + 16 <= n ? i : n - 16));
+    vlo = v < vlo ? v : vlo;
+    vhi = v > vhi ? v : vhi;
+  }
+}
+
 inline void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
   if (n < 16) {
     uint8_t l = 255, h = 0;
@@ -62,12 +72,8 @@ inline void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
     hi = h;
     return;
   }
-  Bytes16 vlo = load16(p), vhi = vlo;
-  for (std::size_t i = 16; i < n; i += 16) {
-    const Bytes16 v = load16(p + (i + 16 <= n ? i : n - 16));
-    vlo = v < vlo ? v : vlo;
-    vhi = v > vhi ? v : vhi;
-  }
+  Bytes16 vlo, vhi;
+  lane_range(p, n, vlo, vhi);
   fold_range(vlo, vhi, lo, hi);
 }
 
@@ -174,7 +180,6 @@ struct Lanes16 {
     }
     return nullptr;
   }
-  static void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) { fastq::byte_range(p, n, lo, hi); }
 
   // The byte range of known bytes as lane-wise minimum and maximum, unfolded: checking it
   // against bounds and merging it into a running range need no reduction to one byte.
@@ -188,12 +193,8 @@ struct Lanes16 {
       fastq::byte_range(p, n, l, h);
       return {Bytes16{} + l, Bytes16{} + h};
     }
-    Range r{load16(p), load16(p)};
-    for (std::size_t i = 16; i < n; i += 16) {
-      const Bytes16 v = load16(p + (i + 16 <= n ? i : n - 16));
-      r.lo = v < r.lo ? v : r.lo;
-      r.hi = v > r.hi ? v : r.hi;
-    }
+    Range r;
+    lane_range(p, n, r.lo, r.hi);
     return r;
   }
   static bool within(const Range& r, uint8_t lo, uint8_t hi) {
@@ -243,16 +244,6 @@ struct Lanes32 {
     const char* nl_at = Lanes16::scan_line(p, end, lo, hi, tail_in_range);
     in_range = tail_in_range && lanes_in_range(fold(vlo, true), fold(vhi, false), lo, hi);
     return nl_at;
-  }
-  [[gnu::target("avx2")]] static void byte_range(const char* p, std::size_t n, uint8_t& lo, uint8_t& hi) {
-    if (n < 32) return fastq::byte_range(p, n, lo, hi);
-    __m256i vlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), vhi = vlo;
-    for (std::size_t i = 32; i < n; i += 32) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + (i + 32 <= n ? i : n - 32)));
-      vlo = _mm256_min_epu8(vlo, v);
-      vhi = _mm256_max_epu8(vhi, v);
-    }
-    fold_range(reinterpret_cast<Bytes16>(fold(vlo, true)), reinterpret_cast<Bytes16>(fold(vhi, false)), lo, hi);
   }
   // As Lanes16::Range, in 32 lanes.
   struct Range {
@@ -355,7 +346,7 @@ template <class Lanes>
 [[gnu::always_inline]] inline bool split_one_record(const char* p, const char* end, const char*& next, RecordLines& r) {
   if (!split_record<Lanes>(p, end, next, r)) return false;
   uint8_t lo = 255, hi = 0;
-  if (r.len[3]) Lanes::byte_range(r.line[3], r.len[3], lo, hi);
+  if (r.len[3]) Lanes::fold(Lanes::range_of(r.line[3], r.len[3]), lo, hi);
   r.qual_lo = lo;
   r.qual_hi = hi;
   return lo > '\r';
