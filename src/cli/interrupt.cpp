@@ -30,10 +30,13 @@ enum SlotState : int { kFree, kFilling, kArmed, kSpent };
 
 struct Slot {
   std::atomic<int> state{kFree};
-  char path[kPathBytes];
+  char path[kPathBytes] = {};
 };
 
-std::array<Slot, kSlots> g_slots;
+// constinit: zero bytes in .bss, so a page is touched only when a slot is used. A dynamic
+// initializer (what `path` left uninitialized got from GCC) wrote `state` in all 64 slots at
+// start-up: 64 page faults, a quarter of fqpipe's start-up faults (perf record -e page-faults).
+constinit std::array<Slot, kSlots> g_slots;
 
 constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
 

@@ -332,6 +332,25 @@ TEST_F(Cli, byte_sizes_take_binary_suffixes) {
   }
 }
 
+TEST_F(Cli, every_subcommand_takes_the_shared_options) {
+  // The shared options are built only for the subcommand named first on the command line.
+  // Breaks when one of them loses its options (or a name no longer matches), or when the
+  // top-level help stops listing a subcommand.
+  const std::string good = dir_.write("g.fq", sample(20, 9).text);
+  for (const std::string cmd : {"stats", "count", "validate", "head", "cat"}) {
+    const CommandResult help = fq(cmd + " --help");
+    EXPECT_EQ(help.exit_code, 0) << cmd;
+    for (const char* option : {"--threads", "--chunk-size", "--mode", "--max-record-size", "--quiet"})
+      EXPECT_NE(help.out.find(option), std::string::npos) << cmd << " --help lacks " << option;
+    const CommandResult run = fq(cmd + " -t 2 --mode mpmc --chunk-size 1K -q " + shell_quote(good));
+    EXPECT_EQ(run.exit_code, 0) << cmd << ": " << run.err;
+    EXPECT_EQ(fq(cmd + " --no-such-option " + shell_quote(good)).exit_code, 2) << cmd;
+  }
+  const CommandResult top = fq("--help");
+  for (const char* cmd : {"stats", "count", "validate", "head", "cat", "merge", "decompress", "index"})
+    EXPECT_NE(top.out.find(std::string("\n  ") + cmd + " "), std::string::npos) << cmd;
+}
+
 TEST_F(Cli, missing_file_among_several_exit_2) {
   // Breaks when an unreadable second file is skipped and the run exits 0.
   const std::string good = dir_.write("g.fq", sample(10, 64).text);
