@@ -27,8 +27,9 @@ class GrowBuffer {
   /// refilled by the kernel again and again (pread of plain-file chunks): a 3.6 MiB chunk took
   /// ~900 page faults on first use and as many TLB entries for each copy into it (long.fastq
   /// `count -t 2`: 2553 -> 697 faults in `perf stat`, 0.026 -> 0.024 s in bench/compare.sh).
-  /// Not for the decoders' many buffers, where rounding each up to whole pages cost 13 MiB of
-  /// peak RSS for nothing.
+  /// FileChunks asks for them on large inputs only (file_chunks.cpp: fresh huge pages can be
+  /// slow to fault in under a hypervisor). Not for the decoders' many buffers, where rounding
+  /// each up to whole pages cost 13 MiB of peak RSS for nothing.
   void prefer_huge_pages() noexcept { huge_ = true; }
   /// Makes room for at least `min_capacity` elements (at least doubling), keeping the first `keep`.
   void grow(std::size_t min_capacity, std::size_t keep = 0) {
