@@ -144,6 +144,9 @@ class Reduction {
   /// FastqRecord::record_no). Only a reduction that does not may consume batches before the
   /// records in front of them are counted (see reduce()).
   virtual bool needs_record_numbers() const { return true; }
+  /// Whether consume() reads headers (names). One that does not gets batches with empty
+  /// headers (ReadOptions::keep_headers = false; the header lines are still checked).
+  virtual bool needs_headers() const { return true; }
 };
 
 /// Adds every record of `path` into `total`, on options.threads threads, and says how it ran.
@@ -158,6 +161,7 @@ class Reduction {
 ///    decoding runs ahead on the other threads; record numbers are exact.
 ///  - otherwise, as for_each_batch(), with one partial result per consumer thread; record
 ///    numbers are exact.
+/// When total.needs_headers() is false, options.read.keep_headers is taken as false.
 /// No record is consumed twice or lost; the first Error (or a reduction's own exception, as
 /// thrown) in file order is rethrown after every thread stopped, and `total` is then incomplete.
 RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total);
@@ -188,6 +192,13 @@ class ReductionOf final : public Reduction {
       return true;
     }
   }
+  bool needs_headers() const override {
+    if constexpr (requires { Worker::needs_headers; }) {
+      return Worker::needs_headers;
+    } else {
+      return true;
+    }
+  }
   Worker worker;
 
  private:
@@ -199,7 +210,9 @@ class ReductionOf final : public Reduction {
 /// provide `void consume(const FastqBatch&)` and `void merge(const Worker&)`. It may provide
 /// `void clear()` (back to empty, memory kept) so that partial results are reused, and
 /// `static constexpr bool needs_record_numbers = false` when it never reads record numbers,
-/// which lets the producers consume their own chunks (the fastest way; see reduce()).
+/// which lets the producers consume their own chunks (the fastest way; see reduce()), and
+/// `static constexpr bool needs_headers = false` when it never reads headers (its batches
+/// then hold empty ones: one copy less per record).
 /// `make()` builds an empty Worker and is called from any thread, for chunks and consumers.
 /// With integer state and an associative, commutative merge the result is the same for every
 /// thread count, chunk size and mode.

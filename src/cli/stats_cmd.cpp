@@ -111,7 +111,6 @@ int run_stats(const CommonOptions& o) {
   for (const std::string& file : o.files) {
     ProgressMeter meter(file, !o.quiet && stderr_is_terminal());
     PipelineOptions run_options = p;
-    run_options.read.keep_headers = false;  // statistics never read names
     run_options.on_progress = [&meter](const Progress& pr) { meter.update(pr); };
     const auto start = std::chrono::steady_clock::now();
     RunInfo info;

@@ -437,7 +437,9 @@ RunInfo for_each_batch(const std::string& path, const PipelineOptions& options,
   return for_each_batch_spmc(path, options, plan, consume);
 }
 
-RunInfo reduce(const std::string& path, const PipelineOptions& options, Reduction& total) {
+RunInfo reduce(const std::string& path, const PipelineOptions& given, Reduction& total) {
+  PipelineOptions options = given;
+  if (!total.needs_headers()) options.read.keep_headers = false;
   Plan plan;
   // Queued: consumer threads asked for, or an MPMC run whose speculative batches would carry
   // chunk-relative numbers to a reduction that reads them (SPMC numbers are exact anyway).

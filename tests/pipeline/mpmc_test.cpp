@@ -1073,3 +1073,75 @@ TEST(PipelineMpmc, reduction_error_and_data_error_first_in_file_order_wins) {
     }
   }
 }
+
+// Counts the records it consumed and those whose header was empty. kSays: declares
+// needs_headers (with kHeaders); without it run<> must keep the headers.
+template <bool kSays, bool kHeaders = true>
+struct HeaderCount {
+  static constexpr bool needs_record_numbers = false;
+  uint64_t records = 0, empty = 0;
+  void consume(const FastqBatch& b) {
+    for (const FastqRecord& r : b) {
+      ++records;
+      empty += r.header.empty();
+    }
+  }
+  void merge(const HeaderCount& o) {
+    records += o.records;
+    empty += o.empty;
+  }
+};
+template <bool kHeaders>
+struct HeaderCount<true, kHeaders> : HeaderCount<false> {
+  static constexpr bool needs_headers = kHeaders;
+  void merge(const HeaderCount& o) { HeaderCount<false>::merge(o); }
+};
+
+// FastqStats as a Worker that does not say it needs no headers.
+struct KeptStats {
+  static constexpr bool needs_record_numbers = false;
+  FastqStats s;
+  void consume(const FastqBatch& b) { s.consume(b); }
+  void merge(const KeptStats& o) { s.merge(o.s); }
+};
+
+TEST(PipelineMpmc, workers_that_need_no_headers_get_none) {
+  // Breaks when run<> ignores a Worker's needs_headers = false (headers still copied), or
+  // drops headers of a Worker that did not say so, on any of the three ways reduce() runs.
+  GenOptions o;
+  o.records = 3000;
+  o.header_comments = 0.5;
+  const Generated g = generate_fastq(o);
+  TempDir dir;
+  const std::string path = dir.write("h.fq", g.text);
+  for (const auto& [threads, consumers] : {std::pair{1u, 0u}, std::pair{2u, 0u}, std::pair{2u, 2u}}) {
+    PipelineOptions po;
+    po.threads = threads;
+    po.consumers = consumers;
+    po.read.chunk_bytes = 4096;
+    SCOPED_TRACE(describe(po));
+    RunInfo info;
+    const auto none = run<HeaderCount<true, false>>(path, po, [] { return HeaderCount<true, false>(); }, &info);
+    EXPECT_EQ(none.records, g.records.size());
+    EXPECT_EQ(none.empty, none.records);
+    EXPECT_EQ(info.mode, threads > 1 ? PipelineMode::mpmc : PipelineMode::spmc);
+    const auto kept = run<HeaderCount<true, true>>(path, po, [] { return HeaderCount<true, true>(); });
+    EXPECT_EQ(kept.records, g.records.size());
+    EXPECT_EQ(kept.empty, 0u);
+    const auto silent = run<HeaderCount<false>>(path, po, [] { return HeaderCount<false>(); });
+    EXPECT_EQ(silent.records, g.records.size());
+    EXPECT_EQ(silent.empty, 0u);
+  }
+  // FastqStats says it needs none; its numbers are those of a run that keeps the headers.
+  PipelineOptions po;
+  po.threads = 2;
+  po.read.chunk_bytes = 4096;
+  const FastqStats got = run<FastqStats>(path, po, [] { return FastqStats(); });
+  const FastqStats want = run<KeptStats>(path, po, [] { return KeptStats(); }).s;
+  EXPECT_EQ(got.reads(), want.reads());
+  EXPECT_EQ(got.bases(), want.bases());
+  EXPECT_EQ(got.length_histogram(), want.length_histogram());
+  EXPECT_EQ(got.quality_sum(QualitySchema::sanger), want.quality_sum(QualitySchema::sanger));
+  EXPECT_EQ(got.position_counts(), want.position_counts());
+  EXPECT_EQ(got.n(), want.n());
+}
