@@ -459,11 +459,40 @@ template <class Sink>
 
 }  // namespace
 
-// A run of regular records from the current buffer (see run_records), when one can start here:
+namespace {
+
+// Fewer than four line ends in [p, end): the record at p runs past the buffer.
+bool runs_past_buffer(const char* p, const char* end) {
+  for (int lines = 0; lines < 4; ++lines) {
+    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (!p) return true;
+    ++p;
+  }
+  return false;
+}
+
+}  // namespace
+
+// Runs of regular records from the current buffer (see run_records), when one can start here:
 // no straddling record, no blank line pending.
 template <class Sink>
 void FastqParser::take_regular_records(Sink& sink) {
   if (!buf_ || pos_ >= buf_->size || !carry_.empty() || blank_pending_) return;
+  run_regular_records(sink);
+  // The run stopped at a record that runs past the buffer: a source that reads again starts
+  // the next buffer at it, and the run goes on there (else the general path carries it).
+  while (pos_ < buf_->size && !sink.full() && runs_past_buffer(buf_->data + pos_, buf_->data + buf_->size)) {
+    const io::TextBuffer* again = source_.next_from(buf_->decoded_offset + pos_);
+    if (!again) return;
+    buf_ = again;
+    pos_ = 0;
+    end_offset_ = buf_->decoded_offset + buf_->size;
+    run_regular_records(sink);
+  }
+}
+
+template <class Sink>
+void FastqParser::run_regular_records(Sink& sink) {
   RunState s;
   s.p = buf_->data + pos_;
   s.end = buf_->data + buf_->size;
@@ -621,7 +650,14 @@ bool FastqParser::next_record(RecordLines& r) {
       pos_ += static_cast<std::size_t>(next - p);
       return true;
     }
-    // The record runs past this buffer: carry what there is and complete it from the next.
+    // The record runs past this buffer: read again from its start where the source can,
+    // else carry what there is and complete it from the next buffer.
+    if (const io::TextBuffer* again = source_.next_from(r.start_offset)) {
+      buf_ = again;
+      pos_ = 0;
+      end_offset_ = buf_->decoded_offset + buf_->size;
+      continue;
+    }
     carry_.assign(p, end);
     carry_offset_ = r.start_offset;
     carry_lines_ = r.count;

@@ -60,6 +60,8 @@ class FastqParser {
   void parse(Sink& sink);
   template <class Sink>
   void take_regular_records(Sink& sink);
+  template <class Sink>
+  void run_regular_records(Sink& sink);
   bool next_record(RecordLines& r);
   static bool split_predicted(const char* p, const char* end, const char*& next, RecordLines& r);
   bool complete_carry(RecordLines& r);

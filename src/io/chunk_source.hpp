@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "io/grow_buffer.hpp"
@@ -43,6 +44,16 @@ class ChunkSource {
   /// again later, into another TextChunk given claim()'s fields. Throws fqpipe::Error for
   /// damaged or unreadable input.
   virtual void load(TextChunk& chunk) = 0;
+  /// Whether load_range() works: the chunk's text is the input's own bytes (a plain file), so
+  /// any part of a claimed chunk can be read on its own, and a large chunk streamed through a
+  /// small buffer. Such a source's claim() sets decoded_offset and last; the chunk's text is
+  /// input_size bytes.
+  virtual bool loads_ranges() const noexcept { return false; }
+  /// Reads bytes [from, from + n) of the claimed chunk's text into `dst`, from + n <= the
+  /// chunk's input_size; only where loads_ranges(). Thread-safe. Throws as load() does.
+  virtual void load_range(const TextChunk& /*chunk*/, uint64_t /*from*/, std::size_t /*n*/, char* /*dst*/) {
+    throw std::logic_error("ChunkSource::load_range: this source loads whole chunks only");
+  }
   /// Lanes (see above); producers beyond that number find nothing to claim.
   virtual unsigned lanes() const noexcept { return 1; }
   /// Bytes of the file claimed so far, for progress reports. Thread-safe.

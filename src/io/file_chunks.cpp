@@ -77,11 +77,19 @@ void FileChunks::load(TextChunk& chunk) {
   const std::size_t want = static_cast<std::size_t>(chunk.input_size);
   if (end_ - begin_ >= kHugePagesFrom) chunk.bytes.prefer_huge_pages();
   chunk.bytes.grow(want);
-  const std::size_t got = read_at(fd_, chunk.bytes.data(), want, chunk.input_offset, path_);
-  if (got < want)
-    fail(path_, ErrorKind::io, "file shrank while being read (expected " + std::to_string(size_) + " bytes)",
-         static_cast<int64_t>(chunk.input_offset + got));
+  read(chunk.input_offset, want, chunk.bytes.data());
   chunk.size = want;
+}
+
+void FileChunks::load_range(const TextChunk& chunk, uint64_t from, std::size_t n, char* dst) {
+  read(chunk.input_offset + from, n, dst);
+}
+
+void FileChunks::read(uint64_t offset, std::size_t n, char* dst) const {
+  const std::size_t got = read_at(fd_, dst, n, offset, path_);
+  if (got < n)
+    fail(path_, ErrorKind::io, "file shrank while being read (expected " + std::to_string(size_) + " bytes)",
+         static_cast<int64_t>(offset + got));
 }
 
 std::string FileChunks::describe() const {

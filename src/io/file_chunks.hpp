@@ -26,12 +26,16 @@ class FileChunks final : public ChunkSource {
   bool claim(TextChunk& chunk, unsigned lane) override;
   /// Throws Error (io) on a read error, or when the file shrank since it was opened.
   void load(TextChunk& chunk) override;
+  bool loads_ranges() const noexcept override { return true; }
+  void load_range(const TextChunk& chunk, uint64_t from, std::size_t n, char* dst) override;
   uint64_t input_bytes_read() const noexcept override { return claimed_.load(std::memory_order_relaxed); }
   uint64_t input_size() const noexcept override { return end_ - begin_; }
   std::string describe() const override;
   unsigned lanes() const noexcept override { return static_cast<unsigned>(next_.size()); }
 
  private:
+  void read(uint64_t offset, std::size_t n, char* dst) const;
+
   std::string path_;
   int fd_ = -1;
   uint64_t size_ = 0;      // of the file

@@ -23,6 +23,11 @@ class TextSource {
   /// The next non-empty buffer, valid until the following call; nullptr at the end of input.
   /// Throws fqpipe::Error for damaged or unreadable input, after every buffer before the damage.
   virtual const TextBuffer* next() = 0;
+  /// Like next(), but the buffer starts at decoded offset `from`, inside the current buffer,
+  /// for a source that can read its text again: a record that runs past the current buffer
+  /// is then read whole instead of copied together from two. nullptr, with nothing changed,
+  /// where the source cannot (the default) or the new buffer would add too little to it.
+  virtual const TextBuffer* next_from(uint64_t /*from*/) { return nullptr; }
   /// Bytes of the file consumed so far (compressed bytes for gzip), for progress reports.
   /// Callable from the consumer's thread while decoding runs elsewhere.
   virtual uint64_t input_bytes_read() const noexcept = 0;

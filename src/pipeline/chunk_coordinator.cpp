@@ -35,6 +35,61 @@ class SpanText final : public io::TextSource {
   std::size_t n_, i_ = 0;
 };
 
+// A chunk from a source that reads any part of a chunk (a plain file) is read in pieces of a
+// quarter of it, at most this much: a piece is parsed while it is in the cache (L2 is 2 MiB
+// on the development VM), and the pieces of a small chunk exercise the same path in tests.
+constexpr std::size_t kMaxPieceBytes = std::size_t{512} << 10;
+
+// The text of a chunk from `from` on: the `loaded` bytes already in its buffer, then the rest
+// read piece by piece into the same buffer, each piece parsed while it is in the cache. A
+// record that runs past a piece is read again from its start with the next one (next_from),
+// not copied together. A chunk of several MiB thus needs no buffer that large: fresh pages
+// to fault in (and zero) weigh on a short run, and the parser meets its text in the cache.
+class PieceText final : public io::TextSource {
+ public:
+  PieceText(io::ChunkSource& source, io::TextChunk& chunk, std::size_t piece, std::size_t from,
+            std::size_t loaded)
+      : source_(source), chunk_(chunk), piece_(piece), start_(from), loaded_(loaded) {}
+  const io::TextBuffer* next() override {
+    if (!started_) {  // the first piece, from the first record on
+      started_ = true;
+      buffer_ = {chunk_.data() + start_, loaded_ - start_, chunk_.decoded_offset + start_};
+      return &buffer_;
+    }
+    return read_from(loaded_);
+  }
+  const io::TextBuffer* next_from(uint64_t from) override {
+    const uint64_t at = from - chunk_.decoded_offset;
+    // Only a record shorter than half a piece: the new piece then adds as much again.
+    if (!started_ || loaded_ >= chunk_.size || at < start_ || at >= loaded_ || loaded_ - at > piece_ / 2)
+      return nullptr;
+    return read_from(static_cast<std::size_t>(at));
+  }
+  uint64_t input_bytes_read() const noexcept override { return 0; }
+
+  int64_t load_ns = 0;  // in load_range()
+
+ private:
+  const io::TextBuffer* read_from(std::size_t at) {
+    if (at >= chunk_.size) return nullptr;
+    const std::size_t n = std::min(piece_, chunk_.size - at);
+    const auto t0 = Clock::now();
+    source_.load_range(chunk_, at, n, chunk_.bytes.data());
+    load_ns += since(t0);
+    buffer_ = {chunk_.data(), n, chunk_.decoded_offset + at};
+    start_ = at;
+    loaded_ = at + n;
+    return &buffer_;
+  }
+
+  io::ChunkSource& source_;
+  io::TextChunk& chunk_;
+  std::size_t piece_;
+  std::size_t start_, loaded_;  // the current buffer, chunk-relative
+  bool started_ = false;
+  io::TextBuffer buffer_{};
+};
+
 // Thrown inside the committing thread when the queue stopped under it.
 struct QueueStopped {};
 
@@ -187,33 +242,59 @@ void ChunkCoordinator::run_producer(unsigned lane) {
   if (queue_) queue_->producer_done();
 }
 
-// Load the chunk, guess its first record, parse ahead with chunk-local record numbers.
+// Load the chunk, guess its first record, parse ahead with chunk-local record numbers. A large
+// chunk of a plain file is read in pieces (PieceText) once its first piece shows a record start.
 void ChunkCoordinator::process(io::TextChunk& chunk, FastqBatch& own, Result& r) {
   r.chunk.index = chunk.index;
   r.chunk.input_offset = chunk.input_offset;
   r.chunk.input_size = chunk.input_size;
+  const auto piece = static_cast<std::size_t>(std::clamp<uint64_t>(chunk.input_size / 4, 1, kMaxPieceBytes));
+  bool pieces = source_.loads_ranges() && chunk.input_size > 2 * piece;
   auto t0 = Clock::now();
   try {
-    source_.load(chunk);
+    if (pieces) {
+      chunk.size = static_cast<std::size_t>(chunk.input_size);  // the file's own bytes
+      chunk.bytes.grow(piece);
+      source_.load_range(chunk, 0, piece, chunk.bytes.data());
+    } else {
+      source_.load(chunk);
+    }
   } catch (...) {
     r.load_error = std::current_exception();
     load_ns_ += since(t0);
     return;
   }
   load_ns_ += since(t0);
+  t0 = Clock::now();
+  // Chunk 0 starts at a record; an index may know where one starts; else guess. Either way
+  // the seam verifies it.
+  const auto first_record = [&](std::string_view text) {
+    return chunk.index == 0                                        ? 0
+           : chunk.record_start != static_cast<std::size_t>(-1) ? chunk.record_start
+                                                                 : fastq::find_record_start(text, 0);
+  };
+  r.start = first_record(std::string_view(chunk.data(), pieces ? piece : chunk.size));
+  if (pieces && (r.start == std::string_view::npos || r.start >= piece)) {
+    pieces = false;  // no record start in the first piece: records this long are read whole
+    const auto t1 = Clock::now();
+    try {
+      source_.load(chunk);
+    } catch (...) {
+      r.load_error = std::current_exception();
+      return;
+    }
+    load_ns_ += since(t1);
+    t0 += Clock::now() - t1;
+    r.start = first_record(std::string_view(chunk.data(), chunk.size));
+  }
   r.chunk.decoded_offset = chunk.decoded_offset;
   r.chunk.size = chunk.size;
   r.chunk.last = chunk.last;
   r.chunk.input_unit = chunk.input_unit;
   r.chunk.reloadable = chunk.reloadable;
-  t0 = Clock::now();
-  const std::string_view text(chunk.data(), chunk.size);
-  // Chunk 0 starts at a record; an index may know where one starts; else guess. Either way
-  // the seam verifies it.
-  r.start = chunk.index == 0                                        ? 0
-            : chunk.record_start != static_cast<std::size_t>(-1) ? chunk.record_start
-                                                                  : fastq::find_record_start(text, 0);
-  if (r.start == std::string_view::npos || r.start >= chunk.size) {
+  // The text loaded: in pieces the first one, whose record start was found above.
+  const std::string_view text(chunk.data(), pieces ? piece : chunk.size);
+  if (r.start == std::string_view::npos || r.start >= text.size()) {
     r.start = std::string_view::npos;
     r.head.assign(text);
     parse_ns_ += since(t0);
@@ -222,9 +303,10 @@ void ChunkCoordinator::process(io::TextChunk& chunk, FastqBatch& own, Result& r)
   r.head.assign(text.substr(0, r.start));
   if (!chunk.reloadable) r.text.assign(text);
   const io::TextBuffer span{chunk.data() + r.start, chunk.size - r.start, chunk.decoded_offset + r.start};
+  SpanText whole(&span, 1);
+  PieceText piecewise(source_, chunk, piece, r.start, piece);
   int64_t consume_ns = 0;
-  SpanText source(&span, 1);
-  fastq::FastqParser parser(source, options_, file_, 1);
+  fastq::FastqParser parser(pieces ? static_cast<io::TextSource&>(piecewise) : whole, options_, file_, 1);
   parser.set_open_end();
   try {
     if (total_) {
@@ -250,15 +332,24 @@ void ChunkCoordinator::process(io::TextChunk& chunk, FastqBatch& own, Result& r)
       r.bases = bases;
     }
     r.unfinished = parser.unfinished_offset();
-    r.tail.assign(text.substr(static_cast<std::size_t>(r.unfinished - chunk.decoded_offset)));
+    const std::size_t from = static_cast<std::size_t>(r.unfinished - chunk.decoded_offset);
+    if (pieces) {  // the piece that held the tail may be overwritten: read it again
+      r.tail.resize(chunk.size - from);
+      source_.load_range(chunk, from, r.tail.size(), r.tail.data());
+    } else {
+      r.tail.assign(text.substr(from));
+    }
   } catch (const ConsumerFailed& f) {
     r.consume_error = f.error;
   } catch (...) {
+    // A read error in a later piece lands here too: like a parse error it is reported once
+    // the guess is verified, after every record before it.
     r.parse_error = std::current_exception();
   }
   r.qual_lo = parser.quality_lo();
   r.qual_hi = parser.quality_hi();
-  parse_ns_ += since(t0) - consume_ns;
+  load_ns_ += piecewise.load_ns;
+  parse_ns_ += since(t0) - consume_ns - piecewise.load_ns;
 }
 
 void ChunkCoordinator::deposit(std::unique_ptr<Result> r) {

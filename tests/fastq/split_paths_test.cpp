@@ -17,10 +17,17 @@ using namespace fqpipe;
 
 namespace {
 
-// The text cut into pieces of at most `piece` bytes (the whole text at once when 0).
+// Records read again from their start (TextSource::next_from), over all tests: the rereading
+// sources must have sent the parser that way often.
+std::size_t g_rereads = 0;
+
+// The text cut into pieces of at most `piece` bytes (the whole text at once when 0). With
+// `reread`, a record that runs past a piece is read again from its start with the next one,
+// as the pipeline reads plain files: only a record under half a piece, while text is left.
 class PieceText final : public io::TextSource {
  public:
-  PieceText(const std::string& text, std::size_t piece) : text_(text), piece_(piece ? piece : text.size()) {}
+  PieceText(const std::string& text, std::size_t piece, bool reread = false)
+      : text_(text), piece_(piece ? piece : text.size()), reread_(reread) {}
   const io::TextBuffer* next() override {
     if (pos_ >= text_.size()) return nullptr;
     const std::size_t n = std::min(piece_, text_.size() - pos_);
@@ -28,17 +35,27 @@ class PieceText final : public io::TextSource {
     pos_ += n;
     return &buf_;
   }
+  const io::TextBuffer* next_from(uint64_t from) override {
+    if (!reread_ || pos_ >= text_.size() || from < buf_.decoded_offset || from >= pos_ || pos_ - from > piece_ / 2)
+      return nullptr;
+    ++g_rereads;
+    pos_ = static_cast<std::size_t>(from);
+    return next();
+  }
   uint64_t input_bytes_read() const noexcept override { return pos_; }
 
  private:
   const std::string& text_;
-  std::size_t piece_, pos_ = 0;
+  std::size_t piece_;
+  bool reread_;
+  std::size_t pos_ = 0;
   io::TextBuffer buf_;
 };
 
 // Everything a parse tells: each record and its place, then the schema bytes or the error.
-std::string parse_all(const std::string& text, std::size_t piece, const ReadOptions& options) {
-  PieceText source(text, piece);
+std::string parse_all(const std::string& text, std::size_t piece, const ReadOptions& options,
+                      bool reread = false) {
+  PieceText source(text, piece, reread);
   fastq::FastqParser parser(source, options, "x.fq");
   std::string out;
   FastqBatch batch;
@@ -87,6 +104,8 @@ void mutate(std::string& text, std::mt19937_64& rng) {
 void expect_paths_agree(const std::string& text, const ReadOptions& options, const std::string& what) {
   const std::string whole = parse_all(text, 0, options);
   for (const std::size_t piece : {1, 3, 7}) ASSERT_EQ(parse_all(text, piece, options), whole) << what << " piece " << piece;
+  for (const std::size_t piece : {8, 61, 256})
+    ASSERT_EQ(parse_all(text, piece, options, true), whole) << what << " piece " << piece << ", read again";
 }
 
 }  // namespace
@@ -137,6 +156,7 @@ TEST(SplitPaths, damaged_inputs_under_every_check) {
   }
   // The mutations must reach the error paths often, or this test proves little.
   EXPECT_GT(errors, 1000);
+  EXPECT_GT(g_rereads, 10000u);
 }
 
 // The fast path takes a record's sequence length to be the previous record's when a '\n' lies
