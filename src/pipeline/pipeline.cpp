@@ -140,6 +140,7 @@ std::size_t chunk_for_records(const std::string& path, uint64_t size, std::size_
   const io::MappedFile file(path);
   const std::span<const uint8_t> bytes = file.bytes();
   const std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(bytes.size(), std::size_t{1} << 20));
+  if (n == 0) return chunk;  // an empty file maps nothing
   const char* first = reinterpret_cast<const char*>(bytes.data());
   uint64_t lines = 0, whole = 0;  // newlines, and bytes up to the end of the last whole record
   for (const char* p = first; (p = static_cast<const char*>(std::memchr(p, '\n', first + n - p)));) {
