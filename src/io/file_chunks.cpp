@@ -65,17 +65,8 @@ bool FileChunks::claim(TextChunk& chunk, unsigned lane) {
   return true;
 }
 
-// Huge pages for the chunk buffers pay only on inputs this large. Each copy into a buffer on
-// 4 KiB pages walks the page tables more (under a hypervisor's nested paging: long.fastq
-// `count -t 2` 19.5 ms with huge pages, 21.5 ms without, back to back), but faulting a fresh
-// huge page in took 5-10 ms now and then where the hypervisor had taken free memory back
-// (virtio-balloon free page reporting): after a run that freed 90 MiB, 7 of 9 such counts
-// took 28-35 ms with huge pages, 22-25 ms without. A few stalls cost what some GB gain.
-constexpr uint64_t kHugePagesFrom = uint64_t{4} << 30;
-
 void FileChunks::load(TextChunk& chunk) {
   const std::size_t want = static_cast<std::size_t>(chunk.input_size);
-  if (end_ - begin_ >= kHugePagesFrom) chunk.bytes.prefer_huge_pages();
   chunk.bytes.grow(want);
   read(chunk.input_offset, want, chunk.bytes.data());
   chunk.size = want;
