@@ -5,9 +5,9 @@
 #
 # For each file: detect plain / gzip / BGZF from the magic bytes, run every command once as a
 # warm-up (which also fills the page cache); then RUNS rounds in which every command runs once
-# on every file (interleaved, so a baseline and its rivals, and the rows of different files,
-# meet the same machine: on a shared VM the speed drifts from minute to minute; the files
-# should fit in the page cache together); report the median wall time, the throughput in MB/s (10^6
+# on every plain file, then RUNS rounds over the compressed files (interleaved, so a baseline
+# and its rivals, and the rows of different files, meet the same machine: on a shared VM the
+# speed drifts from minute to minute; the files should fit in the page cache together); report the median wall time, the throughput in MB/s (10^6
 # bytes) of *decompressed* FASTQ, the speed ratio against the first command of the list (the
 # baseline; > 1 means faster than it) and the peak RSS. Medians are net of the launcher: each
 # round also times `:` through the same /usr/bin/time + bash -c, and that median (~2 ms) is
@@ -242,13 +242,25 @@ done
 
 # The rounds: every row of every file once per round, so rows of different files (long reads
 # against short ones) meet the same minutes of a drifting machine, as rows of one file do.
+# Plain files have their rounds first, then compressed ones theirs: rows of plain files that
+# met the gzip rows' churned caches in the same rounds read slower (wc -l reads_1.fastq 0.202
+# against 0.077 s in runs of the ninth session).
 declare -A times=() peak=() failed=()
 cores=() launch=()
+for group in plain compressed; do
 for ((r = 1; r <= RUNS; r++)); do
+  any=
+  for k in "${!row_cmd[@]}"; do
+    [[ "${file_fmt[${row_file[$k]}]}" == plain ]] && in=plain || in=compressed
+    [[ "$in" == "$group" ]] && any=1
+  done
+  [[ -z "$any" ]] && break
   cores+=("$(available_cores)")
   launch+=("$(run_once ':' "${file_path[0]}" | cut -d' ' -f1)")
   for k in "${!row_cmd[@]}"; do
     [[ -n "${failed[$k]:-}" ]] && continue
+    [[ "${file_fmt[${row_file[$k]}]}" == plain ]] && in=plain || in=compressed
+    [[ "$in" != "$group" ]] && continue
     file=${file_path[${row_file[$k]}]}
     if ! out=$(run_once "${row_cmd[$k]}" "$file"); then
       failed[$k]=$(sed 's/^/    /' "$TMP/err" | head -n 5)
@@ -259,6 +271,7 @@ for ((r = 1; r <= RUNS; r++)); do
     [[ "$rss" != - ]] && ((rss > ${peak[$k]:-0})) && peak[$k]=$rss
     printf '%s\t%s\t%s\t%s\t%d\t%s\t%s\n' "$file" "${file_fmt[${row_file[$k]}]}" "${row_label[$k]}" "${row_cmd[$k]}" "$r" "$wall" "$rss" >> "$RUNS_TSV"
   done
+done
 done
 
 overhead=$(median "${launch[@]}")
