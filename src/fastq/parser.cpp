@@ -459,20 +459,6 @@ template <class Sink>
 
 }  // namespace
 
-namespace {
-
-// Fewer than four line ends in [p, end): the record at p runs past the buffer.
-bool runs_past_buffer(const char* p, const char* end) {
-  for (int lines = 0; lines < 4; ++lines) {
-    p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-    if (!p) return true;
-    ++p;
-  }
-  return false;
-}
-
-}  // namespace
-
 // Runs of regular records from the current buffer (see run_records), when one can start here:
 // no straddling record, no blank line pending.
 template <class Sink>
@@ -481,14 +467,36 @@ void FastqParser::take_regular_records(Sink& sink) {
   run_regular_records(sink);
   // The run stopped at a record that runs past the buffer: a source that reads again starts
   // the next buffer at it, and the run goes on there (else the general path carries it).
-  while (pos_ < buf_->size && !sink.full() && runs_past_buffer(buf_->data + pos_, buf_->data + buf_->size)) {
-    const io::TextBuffer* again = source_.next_from(buf_->decoded_offset + pos_);
-    if (!again) return;
-    buf_ = again;
-    pos_ = 0;
-    end_offset_ = buf_->decoded_offset + buf_->size;
+  while (pos_ >= runs_past_from_ && pos_ < buf_->size && !sink.full() &&
+         read_again_from(buf_->decoded_offset + pos_))
     run_regular_records(sink);
+}
+
+// Makes `b` the current buffer, from its start, and finds where its last four line ends
+// begin: a record that starts after the first of them runs past the buffer. Once per buffer,
+// not per record: a CRLF file stops the fast run at every record, and counting line ends there
+// made `count -t 1` of a 162 MB CRLF file 43.7 -> 51.4 ms (median of 11 in a timing loop).
+void FastqParser::take_buffer(const io::TextBuffer* b) {
+  buf_ = b;
+  pos_ = 0;
+  end_offset_ = b->decoded_offset + b->size;
+  std::size_t n = b->size;  // search before here
+  int found = 0;
+  for (; found < 4; ++found) {
+    const void* nl = ::memrchr(b->data, '\n', n);
+    if (!nl) break;
+    n = static_cast<std::size_t>(static_cast<const char*>(nl) - b->data);
   }
+  runs_past_from_ = found == 4 ? n + 1 : 0;
+}
+
+// The record at `offset`, inside the current buffer, read again from its start with the next
+// buffer, where the source can (TextSource::next_from).
+bool FastqParser::read_again_from(uint64_t offset) {
+  const io::TextBuffer* again = source_.next_from(offset);
+  if (!again) return false;
+  take_buffer(again);
+  return true;
 }
 
 template <class Sink>
@@ -621,10 +629,13 @@ bool FastqParser::next_record(RecordLines& r) {
   if (at_end_) return false;
   for (;;) {
     if (!buf_ || pos_ == buf_->size) {
-      buf_ = source_.next();
-      pos_ = 0;
-      if (!buf_) return finish_at_end(r);
-      end_offset_ = buf_->decoded_offset + buf_->size;
+      const io::TextBuffer* b = source_.next();
+      if (!b) {
+        buf_ = nullptr;
+        pos_ = 0;
+        return finish_at_end(r);
+      }
+      take_buffer(b);
       continue;
     }
     if (!carry_.empty()) {
@@ -652,12 +663,7 @@ bool FastqParser::next_record(RecordLines& r) {
     }
     // The record runs past this buffer: read again from its start where the source can,
     // else carry what there is and complete it from the next buffer.
-    if (const io::TextBuffer* again = source_.next_from(r.start_offset)) {
-      buf_ = again;
-      pos_ = 0;
-      end_offset_ = buf_->decoded_offset + buf_->size;
-      continue;
-    }
+    if (read_again_from(r.start_offset)) continue;
     carry_.assign(p, end);
     carry_offset_ = r.start_offset;
     carry_lines_ = r.count;

@@ -62,6 +62,8 @@ class FastqParser {
   void take_regular_records(Sink& sink);
   template <class Sink>
   void run_regular_records(Sink& sink);
+  void take_buffer(const io::TextBuffer* b);
+  bool read_again_from(uint64_t offset);
   bool next_record(RecordLines& r);
   static bool split_predicted(const char* p, const char* end, const char*& next, RecordLines& r);
   bool complete_carry(RecordLines& r);
@@ -78,6 +80,7 @@ class FastqParser {
   std::string file_;
   const io::TextBuffer* buf_ = nullptr;  // current buffer; records at buf_->data[pos_] on
   std::size_t pos_ = 0;
+  std::size_t runs_past_from_ = 0;       // a record starting at or after it runs past buf_
   bool at_end_ = false;
   bool open_end_ = false;
   uint64_t end_offset_ = 0;              // decoded offset just past the last buffer taken

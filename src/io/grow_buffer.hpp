@@ -5,17 +5,12 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
-#include <type_traits>
 
 namespace fqpipe::io {
 
 template <typename T>
 class GrowBuffer {
-  static_assert(std::is_trivial_v<T>, "storage is malloc()ed and never constructed");
-
  public:
   T* data() noexcept { return data_.get(); }
   const T* data() const noexcept { return data_.get(); }
@@ -24,19 +19,14 @@ class GrowBuffer {
   void grow(std::size_t min_capacity, std::size_t keep = 0) {
     if (min_capacity <= capacity_) return;
     const std::size_t new_capacity = std::max(min_capacity, capacity_ * 2);
-    void* raw = std::malloc(new_capacity * sizeof(T));
-    if (!raw) throw std::bad_alloc();
-    std::unique_ptr<T[], Free> bigger(static_cast<T*>(raw));
+    std::unique_ptr<T[]> bigger(new T[new_capacity]);
     if (keep != 0) std::copy_n(data_.get(), keep, bigger.get());
     data_ = std::move(bigger);
     capacity_ = new_capacity;
   }
 
  private:
-  struct Free {
-    void operator()(T* p) const noexcept { std::free(p); }
-  };
-  std::unique_ptr<T[], Free> data_;
+  std::unique_ptr<T[]> data_;
   std::size_t capacity_ = 0;
 };
 
